@@ -1,0 +1,238 @@
+package io.shopstream.pipeline;
+
+import io.shopstream.pipeline.ErrorRecord.Reason;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+
+/**
+ * Validates one physical line of an input file against SPEC.md sections 3-4. Pure and stateless, so
+ * every rule is unit-tested without a pipeline. The first rule a line breaks is the reason it is
+ * rejected.
+ */
+final class LineParser {
+
+  /** What became of a line: an event, an error record, or skipped (header or blank). */
+  sealed interface Parsed permits Valid, Invalid, Skipped {}
+
+  record Valid(Event event) implements Parsed {}
+
+  record Invalid(ErrorRecord error) implements Parsed {}
+
+  record Skipped() implements Parsed {}
+
+  static final List<String> COLUMNS =
+      List.of(
+          "event_id",
+          "user_id",
+          "product_id",
+          "product_name",
+          "category",
+          "price",
+          "event_type",
+          "timestamp");
+  private static final int[] MAX_LENGTH = {64, 64, 64, 255, 64, Integer.MAX_VALUE, 64, 64};
+  private static final Set<String> EVENT_TYPES = Set.of("view", "add_to_cart", "purchase");
+  private static final Pattern PRICE = Pattern.compile("\\d+(\\.\\d{1,2})?");
+  private static final BigDecimal MAX_PRICE = new BigDecimal(100_000_000);
+  private static final CSVFormat CSV = CSVFormat.RFC4180.builder().setRecordSeparator("").get();
+  private static final Skipped SKIPPED = new Skipped();
+
+  private LineParser() {}
+
+  /**
+   * @param bytes the line without its LF; a trailing CR (CRLF files) and a leading BOM on line 1
+   *     are removed here
+   */
+  static Parsed parse(String source, long lineNumber, byte[] bytes, int length) {
+    int start = 0;
+    if (lineNumber == 1
+        && length >= 3
+        && (bytes[0] & 0xFF) == 0xEF
+        && (bytes[1] & 0xFF) == 0xBB
+        && (bytes[2] & 0xFF) == 0xBF) {
+      start = 3;
+    }
+    int end = length > start && bytes[length - 1] == '\r' ? length - 1 : length;
+    ByteBuffer content = ByteBuffer.wrap(bytes, start, end - start);
+
+    String line;
+    try {
+      line =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(content)
+              .toString();
+    } catch (CharacterCodingException e) {
+      String lossy =
+          StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
+      return invalid(source, lineNumber, Reason.BAD_ENCODING, "line is not valid UTF-8", lossy);
+    }
+    if (line.isBlank()) {
+      return SKIPPED;
+    }
+    for (int i = 0; i < line.length(); i++) {
+      char c = line.charAt(i);
+      if (Character.isISOControl(c) && c != '\t') {
+        return invalid(
+            source,
+            lineNumber,
+            Reason.CONTROL_CHARACTER,
+            String.format("control character U+%04X in %s", (int) c, columnAt(line, i)),
+            line);
+      }
+    }
+
+    CSVRecord record;
+    try (CSVParser parser = CSVParser.parse(line, CSV)) {
+      List<CSVRecord> records = parser.getRecords();
+      record = records.get(0);
+    } catch (IOException | UncheckedIOException | IllegalStateException e) {
+      return invalid(
+          source,
+          lineNumber,
+          Reason.MALFORMED_CSV,
+          "malformed CSV (unclosed or misplaced quote): " + e.getMessage(),
+          line);
+    }
+    String[] fields = record.values();
+    for (int i = 0; i < fields.length; i++) {
+      fields[i] = fields[i].strip();
+    }
+    if (List.of(fields).equals(COLUMNS)) {
+      return SKIPPED;
+    }
+    if (fields.length != COLUMNS.size()) {
+      return invalid(
+          source,
+          lineNumber,
+          Reason.FIELD_COUNT,
+          "expected "
+              + COLUMNS.size()
+              + " fields ("
+              + String.join(",", COLUMNS)
+              + "), found "
+              + fields.length,
+          line);
+    }
+    for (int i = 0; i < fields.length; i++) {
+      if (fields[i].isEmpty()) {
+        return invalid(source, lineNumber, Reason.EMPTY_FIELD, COLUMNS.get(i) + " is empty", line);
+      }
+      if (fields[i].length() > MAX_LENGTH[i]) {
+        return invalid(
+            source,
+            lineNumber,
+            Reason.FIELD_TOO_LONG,
+            COLUMNS.get(i)
+                + " has "
+                + fields[i].length()
+                + " characters, at most "
+                + MAX_LENGTH[i]
+                + " allowed",
+            line);
+      }
+    }
+    String priceProblem = priceProblem(fields[5]);
+    if (priceProblem != null) {
+      return invalid(source, lineNumber, Reason.BAD_PRICE, "price " + priceProblem, line);
+    }
+    if (!EVENT_TYPES.contains(fields[6])) {
+      return invalid(
+          source,
+          lineNumber,
+          Reason.BAD_EVENT_TYPE,
+          "event_type '" + fields[6] + "' is not one of view, add_to_cart, purchase",
+          line);
+    }
+    String eventTime = utcInstant(fields[7]);
+    if (eventTime == null) {
+      return invalid(
+          source,
+          lineNumber,
+          Reason.BAD_TIMESTAMP,
+          "timestamp '" + fields[7] + "' is not an ISO-8601 date-time",
+          line);
+    }
+    return new Valid(
+        new Event(
+            fields[0],
+            fields[1],
+            fields[2],
+            fields[3],
+            fields[4],
+            fields[5],
+            fields[6],
+            eventTime,
+            source,
+            lineNumber));
+  }
+
+  private static Invalid invalid(
+      String source, long line, Reason reason, String message, String raw) {
+    return new Invalid(ErrorRecord.of(source, line, reason, message, raw));
+  }
+
+  /** Null when the price is valid, else what is wrong with it. */
+  private static String priceProblem(String price) {
+    if (price.startsWith("-")) {
+      return "'" + price + "' is negative";
+    }
+    if (!PRICE.matcher(price).matches()) {
+      return "'" + price + "' is not a plain decimal with at most 2 fractional digits";
+    }
+    if (new BigDecimal(price).compareTo(MAX_PRICE) >= 0) {
+      return "'" + price + "' is not below 100000000";
+    }
+    return null;
+  }
+
+  /** The timestamp as a UTC instant; without an offset it is UTC. Null when unparseable. */
+  private static String utcInstant(String timestamp) {
+    try {
+      return OffsetDateTime.parse(timestamp, DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+          .toInstant()
+          .toString();
+    } catch (DateTimeParseException withoutOffset) {
+      try {
+        return LocalDateTime.parse(timestamp, DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+            .toInstant(ZoneOffset.UTC)
+            .toString();
+      } catch (DateTimeParseException e) {
+        return null;
+      }
+    }
+  }
+
+  /** Names the column a character position falls in, counting unquoted commas. */
+  private static String columnAt(String line, int position) {
+    int column = 0;
+    boolean quoted = false;
+    for (int i = 0; i < position; i++) {
+      char c = line.charAt(i);
+      if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        column++;
+      }
+    }
+    return column < COLUMNS.size() ? COLUMNS.get(column) : "column " + (column + 1);
+  }
+}

@@ -1,0 +1,181 @@
+package io.shopstream.pipeline;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileIO.ReadableFile;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.joda.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * shopstream: watch a folder of CSV files, validate every line, de-duplicate by event id per
+ * window, store the events in PostgreSQL and the rejected lines as JSON Lines.
+ *
+ * <pre>
+ * WatchInputDir -> WindowByArrival -> OpenFiles -> ParseEvents -+-> DeduplicateEvents -> WriteEvents
+ *                                                               |                          | DB_REJECTED
+ *                                                               +-> errors ----------------+-> WriteErrors
+ * </pre>
+ */
+public final class ShopstreamPipeline {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ShopstreamPipeline.class);
+  static final String PASSWORD_ENV = "SHOPSTREAM_JDBC_PASSWORD";
+
+  private ShopstreamPipeline() {}
+
+  public static void main(String[] args) throws Exception {
+    ShopstreamOptions options;
+    try {
+      options = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("shopstream: " + e.getMessage().lines().findFirst().orElse(""));
+      System.exit(2);
+      return;
+    }
+    EmbeddedPostgres embedded = null;
+    if (options.getJdbcUrl() == null) {
+      try {
+        embedded =
+            EmbeddedDatabase.start(Path.of("data", "postgres"), options.getEmbeddedPostgresPort());
+      } catch (EmbeddedDatabase.UnavailableException e) {
+        System.err.println("shopstream: " + e.getMessage());
+        System.exit(2);
+        return;
+      }
+      options.setJdbcUrl(EmbeddedDatabase.jdbcUrl(embedded));
+      System.out.println(
+          "shopstream: embedded PostgreSQL at "
+              + options.getJdbcUrl()
+              + " (data in data/postgres)");
+    }
+    PipelineResult result = run(options);
+    EmbeddedPostgres database = embedded;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.out.println("shopstream: stopping");
+                  cancelQuietly(result);
+                  closeQuietly(database);
+                }));
+    try (Progress progress =
+        new Progress(result, options.getProgressIntervalSeconds(), System.out)) {
+      result.waitUntilFinish();
+    }
+  }
+
+  /** Parses and validates the options; an {@link IllegalArgumentException} names the problem. */
+  static ShopstreamOptions parse(String... args) {
+    PipelineOptionsFactory.register(ShopstreamOptions.class);
+    ShopstreamOptions options =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(ShopstreamOptions.class);
+    positive("--pollIntervalSeconds", options.getPollIntervalSeconds());
+    positive("--windowSeconds", options.getWindowSeconds());
+    positive("--fileSettleSeconds", options.getFileSettleSeconds());
+    positive("--writeBatchSize", options.getWriteBatchSize());
+    positive("--progressIntervalSeconds", options.getProgressIntervalSeconds());
+    options.setInputDir(localFolder("--inputDir", options.getInputDir()));
+    options.setErrorDir(localFolder("--errorDir", options.getErrorDir()));
+    if (options.getJdbcUrl() != null && !options.getJdbcUrl().startsWith("jdbc:postgresql:")) {
+      throw new IllegalArgumentException(
+          "--jdbcUrl must start with jdbc:postgresql:, got " + options.getJdbcUrl());
+    }
+    if (options.getJdbcPassword() == null) {
+      options.setJdbcPassword(System.getenv(PASSWORD_ENV));
+    }
+    options.setStreaming(true);
+    // run() returns a running pipeline on every runner; main and the tests wait on the result.
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    return options;
+  }
+
+  private static void positive(String option, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(option + " must be a positive number, got " + value);
+    }
+  }
+
+  /** A local folder must exist and becomes absolute; other file systems' paths are kept as is. */
+  private static String localFolder(String option, String folder) {
+    if (folder.contains("://")) {
+      return folder;
+    }
+    Path path = Path.of(folder).toAbsolutePath().normalize();
+    if (!Files.isDirectory(path)) {
+      throw new IllegalArgumentException(option + ": " + path + " is not a folder");
+    }
+    return path.toString();
+  }
+
+  /** Applies the schema, builds the pipeline and starts it. */
+  public static PipelineResult run(ShopstreamOptions options) throws SQLException, IOException {
+    JdbcConfig database =
+        new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    database.applySchema();
+    Pipeline pipeline = Pipeline.create(options);
+    build(pipeline, options, database);
+    LOG.info(
+        "Watching {} for *.csv, storing into {}, errors into {}",
+        options.getInputDir(),
+        database,
+        options.getErrorDir());
+    return pipeline.run();
+  }
+
+  static void build(Pipeline pipeline, ShopstreamOptions options, JdbcConfig database) {
+    PCollection<ReadableFile> files =
+        pipeline
+            .apply(
+                "WatchInputDir",
+                new WatchFolder(
+                    options.getInputDir(),
+                    Duration.standardSeconds(options.getPollIntervalSeconds()),
+                    Duration.standardSeconds(options.getFileSettleSeconds())))
+            .apply(
+                "WindowByArrival",
+                new WindowByArrival<>(Duration.standardSeconds(options.getWindowSeconds())))
+            .apply("OpenFiles", FileIO.readMatches());
+    PCollectionTuple parsed = files.apply("ParseEvents", new ParseEvents());
+    PCollection<ErrorRecord> rejected =
+        parsed
+            .get(ParseEvents.EVENTS)
+            .apply("DeduplicateEvents", new DeduplicateEvents())
+            .apply("WriteEvents", new WriteEvents(database, options.getWriteBatchSize()));
+    PCollectionList.of(parsed.get(ParseEvents.ERRORS))
+        .and(rejected)
+        .apply("AllErrors", Flatten.pCollections())
+        .apply("WriteErrors", new WriteErrors(options.getErrorDir()));
+  }
+
+  private static void cancelQuietly(PipelineResult result) {
+    try {
+      result.cancel();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("Cancelling the pipeline failed: {}", e.toString());
+    }
+  }
+
+  private static void closeQuietly(EmbeddedPostgres database) {
+    if (database == null) {
+      return;
+    }
+    try {
+      database.close();
+    } catch (IOException e) {
+      LOG.warn("Stopping the embedded PostgreSQL failed: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package io.shopstream.pipeline;
+
+import io.shopstream.pipeline.ErrorRecord.Reason;
+import java.io.IOException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Gauge;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.util.BackOff;
+import org.apache.beam.sdk.util.FluentBackoff;
+import org.apache.beam.sdk.util.Sleeper;
+import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stores events in {@code user_events} with an idempotent batched insert ({@code ON CONFLICT
+ * (event_id) DO NOTHING}), one statement per batch, so a batch is stored whole or not at all and a
+ * replayed batch stores nothing twice. Batches are the bundles the runner hands over (cut at {@code
+ * batchSize}), so writes run in parallel on every worker without an extra shuffle.
+ *
+ * <p>Transient failures (lost connection, serialization failure, timeouts, server shutting down)
+ * are retried with exponential backoff, forever: a batch is never dropped. A batch the database
+ * refuses for a data reason (SQLSTATE class 22 or 23) is retried row by row, and only the refused
+ * rows become {@code DB_REJECTED} error records. The output is those records.
+ */
+public final class WriteEvents extends PTransform<PCollection<Event>, PCollection<ErrorRecord>> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WriteEvents.class);
+
+  static final String INSERT =
+      "INSERT INTO user_events (event_id, user_id, product_id, product_name, category, price,"
+          + " event_type, event_time, source_file, source_line)"
+          + " SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
+          + " ?::numeric[], ?::text[], ?::timestamptz[], ?::text[], ?::bigint[])"
+          + " ON CONFLICT (event_id) DO NOTHING";
+
+  private static final List<Function<Event, Object>> COLUMNS =
+      List.of(
+          Event::eventId,
+          Event::userId,
+          Event::productId,
+          Event::productName,
+          Event::category,
+          Event::price,
+          Event::eventType,
+          Event::eventTime,
+          Event::sourceFile,
+          Event::sourceLine);
+
+  private final JdbcConfig database;
+  private final int batchSize;
+
+  public WriteEvents(JdbcConfig database, int batchSize) {
+    this.database = database;
+    this.batchSize = batchSize;
+  }
+
+  @Override
+  public PCollection<ErrorRecord> expand(PCollection<Event> events) {
+    return events
+        .apply("InsertBatches", ParDo.of(new InsertBatchFn(database, batchSize)))
+        .setCoder(ErrorRecord.coder());
+  }
+
+  /** True for SQLSTATE classes that mean "this row's data", not "the database is unwell". */
+  static boolean isRowRejection(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && (state.startsWith("22") || state.startsWith("23"));
+  }
+
+  /** Transient failures are retried; anything else that is not a row rejection is too, loudly. */
+  static boolean isTransient(SQLException e) {
+    String state = e.getSQLState();
+    return e instanceof SQLTransientException
+        || e instanceof SQLRecoverableException
+        || state == null
+        || state.startsWith("08") // connection exception
+        || state.startsWith("53") // insufficient resources
+        || state.startsWith("57") // operator intervention: shutdown, cannot connect now, cancel
+        || state.startsWith("58") // system error (I/O)
+        || state.equals("40001") // serialization failure
+        || state.equals("40P01") // deadlock
+        || state.equals("55P03"); // lock not available
+  }
+
+  static final class InsertBatchFn extends DoFn<Event, ErrorRecord> {
+    private final JdbcConfig database;
+    private final int batchSize;
+    private final Counter stored = Metrics.counter(Metrics.STORED);
+    private final Counter duplicates = Metrics.counter(Metrics.DUPLICATES);
+    private final Counter errors = Metrics.counter(Metrics.ERRORS);
+    private final Counter rejected = Metrics.counter(Metrics.ERRORS + "_" + Reason.DB_REJECTED);
+    private final Gauge lag = Metrics.gauge(Metrics.LAG_MILLIS);
+
+    private transient DataSource dataSource;
+    private transient List<Pending> batch;
+    private transient List<Refused> refused;
+
+    private record Pending(Event event, Instant timestamp, BoundedWindow window) {}
+
+    private record Refused(ErrorRecord error, Instant timestamp, BoundedWindow window) {}
+
+    InsertBatchFn(JdbcConfig database, int batchSize) {
+      this.database = database;
+      this.batchSize = batchSize;
+    }
+
+    @Setup
+    public void setup() {
+      dataSource = database.pooledDataSource();
+    }
+
+    @StartBundle
+    public void startBundle() {
+      batch = new ArrayList<>();
+      refused = new ArrayList<>();
+    }
+
+    @ProcessElement
+    public void processElement(
+        @Element Event event, @Timestamp Instant timestamp, BoundedWindow window)
+        throws IOException, InterruptedException {
+      batch.add(new Pending(event, timestamp, window));
+      if (batch.size() >= batchSize) {
+        flush();
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) throws IOException, InterruptedException {
+      flush();
+      for (Refused r : refused) {
+        context.output(r.error(), r.timestamp(), r.window());
+      }
+    }
+
+    private void flush() throws IOException, InterruptedException {
+      if (batch.isEmpty()) {
+        return;
+      }
+      List<Event> events = batch.stream().map(Pending::event).toList();
+      try {
+        int inserted = insertWithRetry(events);
+        count(events.size(), inserted);
+      } catch (SQLException rowRejection) {
+        LOG.warn(
+            "Batch of {} rows refused ({}: {}); retrying row by row",
+            events.size(),
+            rowRejection.getSQLState(),
+            rowRejection.getMessage());
+        for (Pending row : batch) {
+          try {
+            count(1, insertWithRetry(List.of(row.event())));
+          } catch (SQLException e) {
+            errors.inc();
+            rejected.inc();
+            Event event = row.event();
+            ErrorRecord error =
+                ErrorRecord.of(
+                    event.sourceFile(),
+                    event.sourceLine(),
+                    Reason.DB_REJECTED,
+                    "database refused the row (SQLSTATE "
+                        + e.getSQLState()
+                        + "): "
+                        + e.getMessage(),
+                    event.toCsv());
+            refused.add(new Refused(error, row.timestamp(), row.window()));
+          }
+        }
+      }
+      long newest = batch.stream().mapToLong(p -> p.timestamp().getMillis()).max().orElseThrow();
+      lag.set(System.currentTimeMillis() - newest);
+      batch.clear();
+    }
+
+    private void count(int rows, int inserted) {
+      stored.inc(inserted);
+      duplicates.inc(rows - inserted);
+    }
+
+    /**
+     * Inserts the rows in one statement, retrying until it succeeds or the database rejects the
+     * data; only a row rejection is thrown.
+     */
+    private int insertWithRetry(List<Event> events)
+        throws SQLException, IOException, InterruptedException {
+      BackOff backoff =
+          FluentBackoff.DEFAULT
+              .withInitialBackoff(Duration.millis(100))
+              .withMaxBackoff(Duration.standardSeconds(10))
+              .withMaxRetries(Integer.MAX_VALUE)
+              .backoff();
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return insert(events);
+        } catch (SQLException e) {
+          if (isRowRejection(e)) {
+            throw e;
+          }
+          long sleep = backoff.nextBackOffMillis();
+          String kind = isTransient(e) ? "Transient" : "Unexpected";
+          LOG.warn(
+              "{} database failure writing {} rows (attempt {}, SQLSTATE {}: {}); retrying in {} ms",
+              kind,
+              events.size(),
+              attempt,
+              e.getSQLState(),
+              e.getMessage(),
+              sleep);
+          Sleeper.DEFAULT.sleep(sleep);
+        }
+      }
+    }
+
+    private int insert(List<Event> events) throws SQLException {
+      try (Connection connection = dataSource.getConnection();
+          PreparedStatement statement = connection.prepareStatement(INSERT)) {
+        connection.setAutoCommit(true);
+        for (int column = 0; column < COLUMNS.size(); column++) {
+          Function<Event, Object> field = COLUMNS.get(column);
+          Object[] values = events.stream().map(field).toArray();
+          String type = column == COLUMNS.size() - 1 ? "bigint" : "text";
+          Array array = connection.createArrayOf(type, values);
+          statement.setArray(column + 1, array);
+        }
+        return statement.executeUpdate();
+      }
+    }
+  }
+}
