@@ -19,7 +19,8 @@ import org.joda.time.format.ISODateTimeFormat;
  */
 public final class WriteErrors extends PTransform<PCollection<ErrorRecord>, PDone> {
 
-  private static final DateTimeFormatter WINDOW_START = ISODateTimeFormat.basicDateTimeNoMillis().withZoneUTC();
+  private static final DateTimeFormatter WINDOW_START =
+      ISODateTimeFormat.basicDateTimeNoMillis().withZoneUTC();
 
   private final String errorDir;
 

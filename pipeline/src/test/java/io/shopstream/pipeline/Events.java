@@ -1,0 +1,34 @@
+package io.shopstream.pipeline;
+
+/** Test events. */
+final class Events {
+  private Events() {}
+
+  static Event event(String id, String file, long line) {
+    return new Event(
+        id,
+        "u1",
+        "p1",
+        "Red Shoes",
+        "Clothing",
+        "19.99",
+        "view",
+        "2026-01-01T10:00:00Z",
+        file,
+        line);
+  }
+
+  static Event withTime(Event e, String eventTime) {
+    return new Event(
+        e.eventId(),
+        e.userId(),
+        e.productId(),
+        e.productName(),
+        e.category(),
+        e.price(),
+        e.eventType(),
+        eventTime,
+        e.sourceFile(),
+        e.sourceLine());
+  }
+}

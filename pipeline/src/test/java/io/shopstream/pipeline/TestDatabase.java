@@ -1,0 +1,117 @@
+package io.shopstream.pipeline;
+
+import com.sun.security.auth.module.UnixSystem;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A fresh, empty PostgreSQL database for one test, on the server named by {@code
+ * SHOPSTREAM_TEST_JDBC_URL} or, when that is unset, on an embedded server started once per JVM.
+ */
+final class TestDatabase {
+
+  static final String ENV = "SHOPSTREAM_TEST_JDBC_URL";
+  private static final Pattern URL = Pattern.compile("(jdbc:postgresql://[^/]+/)([^?]*)(\\?.*)?");
+  private static String serverUrl;
+
+  private TestDatabase() {}
+
+  /** Creates a new database with the shopstream schema applied. */
+  static JdbcConfig create() throws SQLException, IOException {
+    JdbcConfig server = new JdbcConfig(serverUrl(), null, null);
+    String name = "shopstream_test_" + UUID.randomUUID().toString().replace("-", "");
+    try (Connection c = server.connect();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    }
+    Matcher m = URL.matcher(server.url());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(ENV + " is not a jdbc:postgresql://host:port/db URL");
+    }
+    JdbcConfig database =
+        new JdbcConfig(m.group(1) + name + (m.group(3) == null ? "" : m.group(3)), null, null);
+    database.applySchema();
+    return database;
+  }
+
+  private static synchronized String serverUrl() {
+    if (serverUrl == null) {
+      String fromEnv = System.getenv(ENV);
+      if (fromEnv != null && !fromEnv.isBlank()) {
+        serverUrl = fromEnv;
+      } else {
+        if (new UnixSystem().getUid() == 0) {
+          throw new IllegalStateException(
+              "Tests need PostgreSQL: set "
+                  + ENV
+                  + "=jdbc:postgresql://127.0.0.1:5432/test?user=postgres,"
+                  + " or run as a non-root user so the embedded PostgreSQL can start"
+                  + " (initdb refuses to run as root).");
+        }
+        try {
+          EmbeddedPostgres postgres =
+              EmbeddedPostgres.builder()
+                  .setDataDirectory(Files.createTempDirectory("shopstream-test-pg"))
+                  .start();
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> close(postgres)));
+          serverUrl = postgres.getJdbcUrl("postgres", "postgres");
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
+    return serverUrl;
+  }
+
+  private static void close(EmbeddedPostgres postgres) {
+    try {
+      postgres.close();
+    } catch (IOException ignored) {
+      // the JVM is exiting; the temp data folder goes with the OS's temp cleanup
+    }
+  }
+
+  /** Drops a database made by {@link #create()}, closing whatever still uses it. */
+  static void drop(JdbcConfig database) throws SQLException {
+    Matcher m = URL.matcher(database.url());
+    if (m.matches()) {
+      try (Connection c = new JdbcConfig(serverUrl(), null, null).connect();
+          Statement s = c.createStatement()) {
+        s.execute("DROP DATABASE IF EXISTS " + m.group(2) + " WITH (FORCE)");
+      }
+    }
+  }
+
+  /** Runs a query and returns every row as a list of column strings. */
+  static List<List<String>> query(JdbcConfig database, String sql) throws SQLException {
+    List<List<String>> rows = new ArrayList<>();
+    try (Connection c = database.connect();
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(sql)) {
+      int columns = r.getMetaData().getColumnCount();
+      while (r.next()) {
+        List<String> row = new ArrayList<>();
+        for (int i = 1; i <= columns; i++) {
+          row.add(r.getString(i));
+        }
+        rows.add(row);
+      }
+    }
+    return rows;
+  }
+
+  static long count(JdbcConfig database, String sql) throws SQLException {
+    return Long.parseLong(query(database, sql).get(0).get(0));
+  }
+}
