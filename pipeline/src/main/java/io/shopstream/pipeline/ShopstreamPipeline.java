@@ -80,8 +80,12 @@ public final class ShopstreamPipeline {
   /** Parses and validates the options; an {@link IllegalArgumentException} names the problem. */
   static ShopstreamOptions parse(String... args) {
     PipelineOptionsFactory.register(ShopstreamOptions.class);
-    ShopstreamOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(ShopstreamOptions.class);
+    ShopstreamOptions options;
+    try {
+      options = PipelineOptionsFactory.fromArgs(args).withValidation().as(ShopstreamOptions.class);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(culprit(args) + e.getMessage(), e);
+    }
     positive("--pollIntervalSeconds", options.getPollIntervalSeconds());
     positive("--windowSeconds", options.getWindowSeconds());
     positive("--fileSettleSeconds", options.getFileSettleSeconds());
@@ -100,6 +104,18 @@ public final class ShopstreamPipeline {
     // run() returns a running pipeline on every runner; main and the tests wait on the result.
     options.as(DirectOptions.class).setBlockOnRun(false);
     return options;
+  }
+
+  /** Beam's messages do not always name the argument they failed on; find it. */
+  private static String culprit(String... args) {
+    for (String arg : args) {
+      try {
+        PipelineOptionsFactory.fromArgs(arg).as(ShopstreamOptions.class);
+      } catch (IllegalArgumentException e) {
+        return arg + ": ";
+      }
+    }
+    return "";
   }
 
   private static void positive(String option, int value) {

@@ -1,0 +1,49 @@
+package io.shopstream.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ShopstreamOptionsTest {
+
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--bogus=1 | bogus",
+        "--windowSeconds=0 | --windowSeconds",
+        "--windowSeconds=soon | windowSeconds",
+        "--pollIntervalSeconds=-1 | --pollIntervalSeconds",
+        "--inputDir=/no/such/folder | --inputDir",
+        "--errorDir=/no/such/folder | --errorDir",
+        "--jdbcUrl=jdbc:mysql://localhost/x | --jdbcUrl",
+      })
+  void invalidOptionsAreRefusedWithAMessageNamingTheOption(String option, String named) {
+    String[] args =
+        option.startsWith("--inputDir")
+            ? new String[] {option, "--errorDir=" + dir}
+            : option.startsWith("--errorDir")
+                ? new String[] {option, "--inputDir=" + dir}
+                : new String[] {option, "--inputDir=" + dir, "--errorDir=" + dir};
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ShopstreamPipeline.parse(args));
+    assertTrue(e.getMessage().contains(named), e.getMessage());
+  }
+
+  @Test
+  void defaultsFollowTheSpec() {
+    ShopstreamOptions options = ShopstreamPipeline.parse("--inputDir=" + dir, "--errorDir=" + dir);
+    assertEquals(1, options.getPollIntervalSeconds());
+    assertEquals(5, options.getWindowSeconds());
+    assertEquals(dir.toString(), options.getInputDir());
+    assertTrue(options.isStreaming());
+  }
+}
