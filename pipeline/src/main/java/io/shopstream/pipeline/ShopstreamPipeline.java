@@ -62,13 +62,16 @@ public final class ShopstreamPipeline {
               + " (data in data/postgres)");
     }
     PipelineResult result = run(options);
+    // On Ctrl-C the JVM stops the runner (Spark stops its streaming context in its own hook;
+    // cancelling here as well deadlocks with it). Each batch is one INSERT statement, so a batch
+    // cut short is rolled back by PostgreSQL, never half-stored; its files are read again on
+    // restart from the checkpoint.
     EmbeddedPostgres database = embedded;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   System.out.println("shopstream: stopping");
-                  cancelQuietly(result);
                   closeQuietly(database);
                 }));
     try (Progress progress =
@@ -174,14 +177,6 @@ public final class ShopstreamPipeline {
         .and(rejected)
         .apply("AllErrors", Flatten.pCollections())
         .apply("WriteErrors", new WriteErrors(options.getErrorDir()));
-  }
-
-  private static void cancelQuietly(PipelineResult result) {
-    try {
-      result.cancel();
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("Cancelling the pipeline failed: {}", e.toString());
-    }
   }
 
   private static void closeQuietly(EmbeddedPostgres database) {
