@@ -1,26 +1,23 @@
 package io.shopstream.pipeline;
 
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.TextIO;
-import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
-import org.apache.beam.sdk.values.TypeDescriptors;
-import org.joda.time.format.DateTimeFormatter;
-import org.joda.time.format.ISODateTimeFormat;
 
 /**
- * Writes error records as JSON Lines into the error folder, one file per window and pane (SPEC.md
- * section 7). Names are deterministic ({@code errors-<window start>-pane-<n>.jsonl}, no colons,
- * which HDFS refuses) and files appear complete: they are written under a temporary name and
- * renamed.
+ * Writes error records as JSON Lines into the error folder (SPEC.md section 7), one file per input
+ * file: {@code <input file name>.errors.jsonl}. Reading a file again after a restart from a
+ * checkpoint yields the same records under the same name, and a file is written under a temporary
+ * name and renamed over the old one, so the error output is idempotent and never half-written.
+ * (Records in a later pane of the same window, which arrival-time windows make rare, go to {@code
+ * <name>.errors-<pane>.jsonl}.)
  */
 public final class WriteErrors extends PTransform<PCollection<ErrorRecord>, PDone> {
-
-  private static final DateTimeFormatter WINDOW_START =
-      ISODateTimeFormat.basicDateTimeNoMillis().withZoneUTC();
 
   private final String errorDir;
 
@@ -30,20 +27,20 @@ public final class WriteErrors extends PTransform<PCollection<ErrorRecord>, PDon
 
   @Override
   public PDone expand(PCollection<ErrorRecord> errors) {
-    errors
-        .apply("ToJsonLines", MapElements.into(TypeDescriptors.strings()).via(ErrorRecord::toJson))
-        .apply(
-            "WriteJsonLines",
-            FileIO.<String>write()
-                .via(TextIO.sink())
-                .to(errorDir)
-                .withNumShards(1)
-                .withNaming(
+    errors.apply(
+        "WriteJsonLinesPerInputFile",
+        FileIO.<String, ErrorRecord>writeDynamic()
+            .by(e -> FileSystems.matchNewResource(e.source(), false).getFilename())
+            .withDestinationCoder(StringUtf8Coder.of())
+            .via(Contextful.fn(ErrorRecord::toJson), TextIO.sink())
+            .to(errorDir)
+            .withNumShards(1)
+            .withNaming(
+                inputName ->
                     (window, pane, numShards, shard, compression) ->
-                        String.format(
-                            "errors-%s-pane-%d.jsonl",
-                            WINDOW_START.print(((IntervalWindow) window).start()),
-                            pane.getIndex())));
+                        inputName
+                            + (pane.getIndex() == 0 ? ".errors" : ".errors-" + pane.getIndex())
+                            + ".jsonl"));
     return PDone.in(errors.getPipeline());
   }
 }
