@@ -1,0 +1,147 @@
+package io.shopstream.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Files with known content landed into a running pipeline, and the exact rows and error records
+ * they must produce. Shared by the end-to-end tests on every runner and deployment.
+ */
+final class LandingScenario {
+
+  private static final String GOOD = "Clothing,19.99,view,2026-01-01T10:00:00Z";
+  private static final String HEADER = String.join(",", LineParser.COLUMNS);
+
+  /** 14 lines = 6 stored + 2 duplicates + 3 skipped + 3 errors, in 3 files. */
+  static final Map<String, Long> EXPECTED_METRICS =
+      Map.of(
+          Metrics.LINES, 14L,
+          Metrics.STORED, 6L,
+          Metrics.DUPLICATES, 2L,
+          Metrics.SKIPPED, 3L,
+          Metrics.ERRORS, 3L,
+          Metrics.FILES, 3L);
+
+  private LandingScenario() {}
+
+  /** Lands the files, waiting for the first ones to be stored before landing the last. */
+  static void land(Path in, JdbcConfig database) throws Exception {
+    land(
+        in,
+        "a.csv",
+        HEADER,
+        "e1,u1,p1,\"Shoes, red\"," + GOOD,
+        "e2,u2,p2,Mug,Home,5,purchase,2026-01-01T11:00:00+01:00",
+        "e3,u1,p3,Pen,Office,0.5,add_to_cart,2026-01-01T10:00:00");
+    land(
+        in,
+        "b.csv",
+        "e4,u3,p1,Shoes," + GOOD + "\r",
+        "e4,u9,p9,Later copy," + GOOD,
+        "",
+        HEADER,
+        "e5,u3,p1,Shoes,Clothing,-1,view,2026-01-01T10:00:00Z",
+        "e6,u3,p1,\"Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z",
+        "e7,u3,p1,Shoes," + GOOD);
+    for (String ignored : List.of(".hidden.csv", "_partial.csv", "notes.txt")) {
+      land(in, ignored, "x1,u1,p1,Shoes," + GOOD);
+    }
+    awaitTrue(() -> storedRows(database) == 5, "first files stored");
+    land(
+        in,
+        "c.csv",
+        "e1,u1,p1,Copy in a later window," + GOOD,
+        "e8,u4,p2,Mug,Home,5,view,2026-01-01T10:00:00.250Z",
+        "too,few,fields");
+  }
+
+  /** Waits for, then checks, the exact rows and error records. */
+  static void assertOutcome(JdbcConfig database, Path errors) throws Exception {
+    awaitTrue(() -> storedRows(database) == 6, "all events stored");
+    assertEquals(
+        List.of(
+            List.of("e1", "a.csv", "2", "Shoes, red", "19.99", "2026-01-01 10:00:00"),
+            List.of("e2", "a.csv", "3", "Mug", "5.00", "2026-01-01 10:00:00"),
+            List.of("e3", "a.csv", "4", "Pen", "0.50", "2026-01-01 10:00:00"),
+            List.of("e4", "b.csv", "1", "Shoes", "19.99", "2026-01-01 10:00:00"),
+            List.of("e7", "b.csv", "7", "Shoes", "19.99", "2026-01-01 10:00:00"),
+            List.of("e8", "c.csv", "2", "Mug", "5.00", "2026-01-01 10:00:00.25")),
+        TestDatabase.query(
+            database,
+            "SELECT event_id, regexp_replace(source_file, '^.*/', ''), source_line, product_name,"
+                + " price, (event_time AT TIME ZONE 'UTC')::text FROM user_events"
+                + " ORDER BY event_id"));
+
+    awaitTrue(() -> errorRecords(errors).size() == 3, "three error records");
+    List<String> reported = new ArrayList<>();
+    for (JsonNode e : errorRecords(errors)) {
+      reported.add(
+          Path.of(e.get("source").asText()).getFileName()
+              + ":"
+              + e.get("line").asInt()
+              + ":"
+              + e.get("reason").asText());
+      assertTrue(e.get("message").asText().length() > 5);
+      assertTrue(e.get("raw").asText().matches("^(e5|e6|too),.*"), e.toString());
+      assertTrue(e.get("detected_at").asText().startsWith("20"));
+    }
+    reported.sort(null);
+    assertEquals(
+        List.of("b.csv:5:BAD_PRICE", "b.csv:6:MALFORMED_CSV", "c.csv:3:FIELD_COUNT"), reported);
+    try (Stream<Path> files = Files.list(errors)) {
+      assertEquals(
+          List.of("b.csv.errors.jsonl", "c.csv.errors.jsonl"),
+          files
+              .map(f -> f.getFileName().toString())
+              .filter(f -> !f.startsWith("."))
+              .sorted()
+              .toList());
+    }
+  }
+
+  static long storedRows(JdbcConfig database) throws Exception {
+    return TestDatabase.count(database, "SELECT count(*) FROM user_events");
+  }
+
+  /** Lands a file as writers should: written under a hidden name, then renamed. */
+  static void land(Path folder, String name, String... lines) throws IOException {
+    Path temp = folder.resolve(".landing-" + name);
+    Files.write(temp, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+    Files.move(temp, folder.resolve(name));
+  }
+
+  static List<JsonNode> errorRecords(Path folder) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> records = new ArrayList<>();
+    try (Stream<Path> files = Files.list(folder)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
+        for (String line : Files.readAllLines(file)) {
+          records.add(json.readTree(line));
+        }
+      }
+    }
+    return records;
+  }
+
+  /** Polls until the condition holds; fails after three minutes. */
+  static void awaitTrue(Callable<Boolean> condition, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!condition.call()) {
+      assertTrue(System.nanoTime() < deadline, "timed out waiting for: " + what);
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+  }
+}
