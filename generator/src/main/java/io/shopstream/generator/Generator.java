@@ -101,7 +101,7 @@ public final class Generator implements Callable<Integer> {
   }
 
   /** Parses options and runs; returns the exit code. User mistakes get one line, no trace. */
-  static int execute(PrintWriter console, String... args) {
+  public static int execute(PrintWriter console, String... args) {
     Generator generator = new Generator(console);
     CommandLine commandLine = new CommandLine(generator).setOut(console);
     commandLine.setParameterExceptionHandler(
