@@ -5,13 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.shopstream.generator.Generator;
-import io.shopstream.pipeline.LineParser.Invalid;
-import io.shopstream.pipeline.LineParser.Parsed;
-import io.shopstream.pipeline.LineParser.Valid;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -50,33 +43,10 @@ class CrashRecoveryIT {
     Path staging = work.resolve("staging");
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
-    StringWriter out = new StringWriter();
-    assertEquals(
-        0,
-        Generator.execute(
-            new PrintWriter(out),
-            "--count",
-            "40000",
-            "--eventsPerFile",
-            "2000",
-            "--rate",
-            "0",
-            "--seed",
-            "42",
-            "--invalidRate",
-            "0.01",
-            "--duplicateRate",
-            "0.02",
-            "--outputDir",
-            staging.toString()),
-        out.toString());
-    List<Path> files;
-    try (Stream<Path> listed = Files.list(staging)) {
-      files = listed.sorted().toList();
-    }
+    List<Path> files = GeneratedFiles.generate(staging, 20, 42);
     assertEquals(20, files.size());
 
-    Expected expected = expected(files, in);
+    GeneratedFiles.Expected expected = GeneratedFiles.expected(files, in);
     Set<String> expectedEvents = expected.events();
     Set<String> expectedErrors = expected.errors();
     assertTrue(expectedErrors.size() > 100, "the files hold invalid lines");
@@ -90,10 +60,10 @@ class CrashRecoveryIT {
             "--errorDir=" + errors,
             "--jdbcUrl=" + database.url(),
             "--windowSeconds=2");
-    Set<String> firstHalf = expected(files.subList(0, 10), in).events();
+    Set<String> firstHalf = GeneratedFiles.expected(files.subList(0, 10), in).events();
     try (JavaProcess first = JavaProcess.pipeline(work.resolve("first.log"), args)) {
       for (Path file : files.subList(0, 10)) {
-        land(file, in);
+        GeneratedFiles.land(file, in);
       }
       awaitTrue(
           () -> LandingScenario.storedRows(database) == firstHalf.size(), "the first half stored");
@@ -102,7 +72,7 @@ class CrashRecoveryIT {
       long stored = System.currentTimeMillis();
       awaitTrue(() -> newestCheckpoint(work.resolve("checkpoint")) > stored + 6000, "a checkpoint");
       for (Path file : files.subList(10, 15)) {
-        land(file, in);
+        GeneratedFiles.land(file, in);
       }
       awaitTrue(() -> LandingScenario.storedRows(database) > firstHalf.size(), "more rows stored");
       first.kill(); // mid-stream: later files are still being read, windowed or written
@@ -112,7 +82,7 @@ class CrashRecoveryIT {
 
     try (JavaProcess ignored = JavaProcess.pipeline(work.resolve("second.log"), args)) {
       for (Path file : files.subList(15, 20)) {
-        land(file, in);
+        GeneratedFiles.land(file, in);
       }
       awaitTrue(
           () -> LandingScenario.storedRows(database) == expectedEvents.size(),
@@ -146,27 +116,6 @@ class CrashRecoveryIT {
     assertTrue(mostNew > 0 && mostNew <= 10, "most files new in one listing: " + mostNew);
   }
 
-  /** What the files, landed in {@code folder}, must give: event ids and "source:line" errors. */
-  private record Expected(Set<String> events, Set<String> errors) {}
-
-  private static Expected expected(List<Path> files, Path folder) throws Exception {
-    Expected expected = new Expected(new HashSet<>(), new HashSet<>());
-    for (Path file : files) {
-      String source = folder.resolve(file.getFileName()).toString();
-      List<String> lines = Files.readAllLines(file);
-      for (int i = 0; i < lines.size(); i++) {
-        byte[] bytes = lines.get(i).getBytes(StandardCharsets.UTF_8);
-        Parsed parsed = LineParser.parse(source, i + 1, bytes, bytes.length);
-        if (parsed instanceof Valid valid) {
-          expected.events().add(valid.event().eventId());
-        } else if (parsed instanceof Invalid) {
-          expected.errors().add(source + ":" + (i + 1));
-        }
-      }
-    }
-    return expected;
-  }
-
   /** The batch time of the newest Spark checkpoint written, 0 if none. */
   private static long newestCheckpoint(Path checkpointDir) throws Exception {
     Path dir = checkpointDir.resolve("spark-checkpoint");
@@ -181,11 +130,5 @@ class CrashRecoveryIT {
           .max()
           .orElse(0);
     }
-  }
-
-  private static void land(Path file, Path folder) throws Exception {
-    Path temp = folder.resolve("." + file.getFileName());
-    Files.copy(file, temp);
-    Files.move(temp, folder.resolve(file.getFileName()));
   }
 }

@@ -1,0 +1,78 @@
+package io.shopstream.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.shopstream.generator.Generator;
+import io.shopstream.pipeline.LineParser.Invalid;
+import io.shopstream.pipeline.LineParser.Parsed;
+import io.shopstream.pipeline.LineParser.Valid;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/** Files made by the generator in a staging folder, landed one by one into the input folder. */
+final class GeneratedFiles {
+
+  /** What files landed in a folder must give: valid event ids and "source:line" errors. */
+  record Expected(Set<String> events, Set<String> errors) {}
+
+  private GeneratedFiles() {}
+
+  /** 2,000 lines per file with 1% invalid lines and 2% duplicates; sorted by name. */
+  static List<Path> generate(Path staging, int files, long seed) throws Exception {
+    StringWriter out = new StringWriter();
+    assertEquals(
+        0,
+        Generator.execute(
+            new PrintWriter(out),
+            "--count",
+            "" + files * 2000,
+            "--eventsPerFile",
+            "2000",
+            "--rate",
+            "0",
+            "--seed",
+            "" + seed,
+            "--invalidRate",
+            "0.01",
+            "--duplicateRate",
+            "0.02",
+            "--outputDir",
+            staging.toString()),
+        out.toString());
+    try (Stream<Path> listed = Files.list(staging)) {
+      return listed.sorted().toList();
+    }
+  }
+
+  /** Lands a copy as writers should: a hidden name first, then a rename. */
+  static void land(Path file, Path folder) throws Exception {
+    Path temp = folder.resolve("." + file.getFileName());
+    Files.copy(file, temp);
+    Files.move(temp, folder.resolve(file.getFileName()));
+  }
+
+  static Expected expected(List<Path> files, Path folder) throws Exception {
+    Expected expected = new Expected(new HashSet<>(), new HashSet<>());
+    for (Path file : files) {
+      String source = folder.resolve(file.getFileName()).toString();
+      List<String> lines = Files.readAllLines(file);
+      for (int i = 0; i < lines.size(); i++) {
+        byte[] bytes = lines.get(i).getBytes(StandardCharsets.UTF_8);
+        Parsed parsed = LineParser.parse(source, i + 1, bytes, bytes.length);
+        if (parsed instanceof Valid valid) {
+          expected.events().add(valid.event().eventId());
+        } else if (parsed instanceof Invalid) {
+          expected.errors().add(source + ":" + (i + 1));
+        }
+      }
+    }
+    return expected;
+  }
+}
