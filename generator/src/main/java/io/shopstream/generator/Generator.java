@@ -159,7 +159,7 @@ public final class Generator implements Callable<Integer> {
         duplicates++;
       } else {
         String[] fields = fields(shoppers.next(eventMillis));
-        if (roll < duplicateRate + invalidRate) {
+        if (roll >= duplicateRate && roll < duplicateRate + invalidRate) {
           line = faults.corrupt(fields);
           invalid++;
         } else {

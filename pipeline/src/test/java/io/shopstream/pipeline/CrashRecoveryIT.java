@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,18 +28,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashRecoveryIT {
 
   @TempDir Path work;
-  private JdbcConfig database;
-
-  @AfterEach
-  void dropDatabase() throws Exception {
-    if (database != null) {
-      TestDatabase.drop(database);
-    }
-  }
+  @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
 
   @Test
   void sigkillMidStreamThenRestartLosesNothingAndDuplicatesNothing() throws Exception {
-    database = TestDatabase.create();
+    JdbcConfig database = fresh.config();
     Path staging = work.resolve("staging");
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,29 +26,19 @@ import org.junit.jupiter.api.io.TempDir;
 class DatabaseOutageIT {
 
   @TempDir Path work;
-  private JdbcConfig database;
+  @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
   private PipelineResult result;
-
-  @BeforeAll
-  static void keepSparkOnLoopback() {
-    System.setProperty("spark.driver.host", "127.0.0.1");
-    System.setProperty("spark.driver.bindAddress", "127.0.0.1");
-    System.setProperty("spark.ui.enabled", "false");
-  }
 
   @AfterEach
   void stop() throws Exception {
     if (result != null) {
       result.cancel();
     }
-    if (database != null) {
-      TestDatabase.drop(database);
-    }
   }
 
   @Test
   void outagesDelayRowsButLoseAndDuplicateNone() throws Exception {
-    database = TestDatabase.create();
+    JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
     URI server = URI.create(database.url().substring("jdbc:".length()));
@@ -84,14 +74,14 @@ class DatabaseOutageIT {
       // A database restart, as the pipeline sees it: every connection is terminated.
       for (Path file : files.subList(3, 6)) {
         GeneratedFiles.land(file, in);
-        terminateConnections();
+        terminateConnections(database);
       }
       long all = GeneratedFiles.expected(files, in).events().size();
       awaitTrue(() -> LandingScenario.storedRows(database) == all, "every row stored once");
     }
   }
 
-  private void terminateConnections() throws Exception {
+  private static void terminateConnections(JdbcConfig database) throws Exception {
     try (Connection c = database.connect();
         Statement s = c.createStatement()) {
       s.execute(

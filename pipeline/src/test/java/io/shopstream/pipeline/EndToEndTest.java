@@ -8,8 +8,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,30 +22,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 class EndToEndTest {
 
   @TempDir Path work;
-  private JdbcConfig database;
+  @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
   private PipelineResult result;
-
-  @BeforeAll
-  static void keepSparkOnLoopback() {
-    System.setProperty("spark.driver.host", "127.0.0.1");
-    System.setProperty("spark.driver.bindAddress", "127.0.0.1");
-    System.setProperty("spark.ui.enabled", "false");
-  }
 
   @AfterEach
   void stop() throws Exception {
     if (result != null) {
       result.cancel();
     }
-    if (database != null) {
-      TestDatabase.drop(database);
-    }
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"DirectRunner", "SparkRunner"})
   void everyLandedLineIsStoredCountedOrExplained(String runner) throws Exception {
-    database = TestDatabase.create();
+    JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     result =

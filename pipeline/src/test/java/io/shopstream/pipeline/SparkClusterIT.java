@@ -10,9 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,18 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
 class SparkClusterIT {
 
   @TempDir Path work;
-  private JdbcConfig database;
-
-  @AfterEach
-  void dropDatabase() throws Exception {
-    if (database != null) {
-      TestDatabase.drop(database);
-    }
-  }
+  @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
 
   @Test
   void bundledJarRunsOnAStandaloneCluster() throws Exception {
-    database = TestDatabase.create();
+    JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     int masterPort = JavaProcess.freePort();

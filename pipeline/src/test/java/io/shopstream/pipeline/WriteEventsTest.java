@@ -16,32 +16,22 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The writer against a real PostgreSQL. */
 @ExtendWith(TestPipelineExtension.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class WriteEventsTest {
 
-  private JdbcConfig database;
-
-  @BeforeEach
-  void createDatabase() throws Exception {
-    database = TestDatabase.create();
-  }
-
-  @AfterEach
-  void dropDatabase() throws SQLException {
-    TestDatabase.drop(database);
-  }
+  @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
 
   @Test
   void storesBatchesOnceAndRejectsOnlyTheRowsTheDatabaseRefuses(TestPipeline pipeline)
       throws SQLException {
+    JdbcConfig database = fresh.config();
     List<Event> events = new ArrayList<>();
     for (int i = 0; i < 2500; i++) {
       events.add(event("e" + i, "/in/a.csv", i + 2));
@@ -82,6 +72,7 @@ class WriteEventsTest {
 
   @Test
   void replayingABatchStoresNothingTwice(TestPipeline pipeline) throws SQLException {
+    JdbcConfig database = fresh.config();
     List<Event> events = List.of(event("a", "/in/a.csv", 2), event("b", "/in/a.csv", 3));
     pipeline
         .apply("First", Create.of(events).withCoder(Event.coder()))
