@@ -1,7 +1,12 @@
 package io.shopstream.pipeline;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
@@ -13,37 +18,51 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Keeps one event per {@code event_id} and window: the one from the earliest (file, line). The
+ * Keeps one event per {@code event_id} and window: the one from the earliest (file, line); the
  * others are counted as duplicates. Across windows the database keeps the first row stored.
+ *
+ * <p>Events are grouped by a shard of their id ({@code shards} groups per window), so one shuffle
+ * serves both de-duplication (all copies of an id meet in one group) and write batching: the output
+ * is one list of distinct events per shard and window, which the writer stores in large batches,
+ * the shards in parallel, whatever bundle sizes the runner chooses.
  */
-public final class DeduplicateEvents extends PTransform<PCollection<Event>, PCollection<Event>> {
+public final class DeduplicateEvents
+    extends PTransform<PCollection<Event>, PCollection<List<Event>>> {
 
-  @Override
-  public PCollection<Event> expand(PCollection<Event> events) {
-    return events
-        .apply("KeyByEventId", WithKeys.of(Event::eventId).withKeyType(TypeDescriptors.strings()))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), Event.coder()))
-        .apply("GroupByEventId", GroupByKey.create())
-        .apply("KeepEarliest", ParDo.of(new KeepEarliestFn()))
-        .setCoder(Event.coder());
+  private final int shards;
+
+  public DeduplicateEvents(int shards) {
+    this.shards = shards;
   }
 
-  static final class KeepEarliestFn extends DoFn<KV<String, Iterable<Event>>, Event> {
+  @Override
+  public PCollection<List<Event>> expand(PCollection<Event> events) {
+    return events
+        .apply(
+            "KeyByIdShard",
+            WithKeys.of((Event e) -> Math.floorMod(e.eventId().hashCode(), shards))
+                .withKeyType(TypeDescriptors.integers()))
+        .setCoder(KvCoder.of(VarIntCoder.of(), Event.coder()))
+        .apply("GroupByIdShard", GroupByKey.create())
+        .apply("KeepEarliestPerId", ParDo.of(new KeepEarliestFn()))
+        .setCoder(ListCoder.of(Event.coder()));
+  }
+
+  static final class KeepEarliestFn extends DoFn<KV<Integer, Iterable<Event>>, List<Event>> {
     private final Counter duplicates = Metrics.counter(Metrics.DUPLICATES);
 
     @ProcessElement
     public void processElement(
-        @Element KV<String, Iterable<Event>> group, OutputReceiver<Event> out) {
-      Event earliest = null;
+        @Element KV<Integer, Iterable<Event>> shard, OutputReceiver<List<Event>> out) {
+      Map<String, Event> earliest = new HashMap<>();
       long count = 0;
-      for (Event event : group.getValue()) {
+      for (Event event : shard.getValue()) {
         count++;
-        if (earliest == null || event.isBefore(earliest)) {
-          earliest = event;
-        }
+        earliest.merge(
+            event.eventId(), event, (kept, other) -> other.isBefore(kept) ? other : kept);
       }
-      duplicates.inc(count - 1);
-      out.output(earliest);
+      duplicates.inc(count - earliest.size());
+      out.output(new ArrayList<>(earliest.values()));
     }
   }
 }

@@ -66,6 +66,14 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
   void setWriteBatchSize(int value);
 
+  @Description(
+      "Groups per window for de-duplication and writing: the writes of a window run this many"
+          + " ways in parallel.")
+  @Default.Integer(8)
+  int getWriteShards();
+
+  void setWriteShards(int value);
+
   @Description("Seconds between progress lines on the console.")
   @Default.Integer(10)
   int getProgressIntervalSeconds();

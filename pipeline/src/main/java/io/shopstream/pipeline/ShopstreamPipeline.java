@@ -93,6 +93,7 @@ public final class ShopstreamPipeline {
     positive("--windowSeconds", options.getWindowSeconds());
     positive("--fileSettleSeconds", options.getFileSettleSeconds());
     positive("--writeBatchSize", options.getWriteBatchSize());
+    positive("--writeShards", options.getWriteShards());
     positive("--progressIntervalSeconds", options.getProgressIntervalSeconds());
     options.setInputDir(localFolder("--inputDir", options.getInputDir()));
     options.setErrorDir(localFolder("--errorDir", options.getErrorDir()));
@@ -171,7 +172,7 @@ public final class ShopstreamPipeline {
     PCollection<ErrorRecord> rejected =
         parsed
             .get(ParseEvents.EVENTS)
-            .apply("DeduplicateEvents", new DeduplicateEvents())
+            .apply("DeduplicateEvents", new DeduplicateEvents(options.getWriteShards()))
             .apply("WriteEvents", new WriteEvents(database, options.getWriteBatchSize()));
     PCollectionList.of(parsed.get(ParseEvents.ERRORS))
         .and(rejected)

@@ -8,7 +8,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -17,7 +16,6 @@ import org.apache.beam.sdk.metrics.Gauge;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.util.BackOff;
 import org.apache.beam.sdk.util.FluentBackoff;
 import org.apache.beam.sdk.util.Sleeper;
@@ -38,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * refuses for a data reason (SQLSTATE class 22 or 23) is retried row by row, and only the refused
  * rows become {@code DB_REJECTED} error records. The output is those records.
  */
-public final class WriteEvents extends PTransform<PCollection<Event>, PCollection<ErrorRecord>> {
+public final class WriteEvents
+    extends PTransform<PCollection<List<Event>>, PCollection<ErrorRecord>> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WriteEvents.class);
 
@@ -71,7 +70,7 @@ public final class WriteEvents extends PTransform<PCollection<Event>, PCollectio
   }
 
   @Override
-  public PCollection<ErrorRecord> expand(PCollection<Event> events) {
+  public PCollection<ErrorRecord> expand(PCollection<List<Event>> events) {
     return events
         .apply("InsertBatches", ParDo.of(new InsertBatchFn(database, batchSize)))
         .setCoder(ErrorRecord.coder());
@@ -98,7 +97,7 @@ public final class WriteEvents extends PTransform<PCollection<Event>, PCollectio
         || state.equals("55P03"); // lock not available
   }
 
-  static final class InsertBatchFn extends DoFn<Event, ErrorRecord> {
+  static final class InsertBatchFn extends DoFn<List<Event>, ErrorRecord> {
     private final JdbcConfig database;
     private final int batchSize;
     private final Counter stored = Metrics.counter(Metrics.STORED);
@@ -108,12 +107,6 @@ public final class WriteEvents extends PTransform<PCollection<Event>, PCollectio
     private final Gauge lag = Metrics.gauge(Metrics.LAG_MILLIS);
 
     private transient DataSource dataSource;
-    private transient List<Pending> batch;
-    private transient List<Refused> refused;
-
-    private record Pending(Event event, Instant timestamp, BoundedWindow window) {}
-
-    private record Refused(ErrorRecord error, Instant timestamp, BoundedWindow window) {}
 
     InsertBatchFn(JdbcConfig database, int batchSize) {
       this.database = database;
@@ -125,52 +118,33 @@ public final class WriteEvents extends PTransform<PCollection<Event>, PCollectio
       dataSource = database.pooledDataSource();
     }
 
-    @StartBundle
-    public void startBundle() {
-      batch = new ArrayList<>();
-      refused = new ArrayList<>();
-    }
-
     @ProcessElement
     public void processElement(
-        @Element Event event, @Timestamp Instant timestamp, BoundedWindow window)
+        @Element List<Event> events, @Timestamp Instant arrival, OutputReceiver<ErrorRecord> out)
         throws IOException, InterruptedException {
-      batch.add(new Pending(event, timestamp, window));
-      if (batch.size() >= batchSize) {
-        flush();
+      for (int from = 0; from < events.size(); from += batchSize) {
+        write(events.subList(from, Math.min(events.size(), from + batchSize)), out);
       }
+      lag.set(System.currentTimeMillis() - arrival.getMillis());
     }
 
-    @FinishBundle
-    public void finishBundle(FinishBundleContext context) throws IOException, InterruptedException {
-      flush();
-      for (Refused r : refused) {
-        context.output(r.error(), r.timestamp(), r.window());
-      }
-    }
-
-    private void flush() throws IOException, InterruptedException {
-      if (batch.isEmpty()) {
-        return;
-      }
-      List<Event> events = batch.stream().map(Pending::event).toList();
+    private void write(List<Event> batch, OutputReceiver<ErrorRecord> out)
+        throws IOException, InterruptedException {
       try {
-        int inserted = insertWithRetry(events);
-        count(events.size(), inserted);
+        count(batch.size(), insertWithRetry(batch));
       } catch (SQLException rowRejection) {
         LOG.warn(
             "Batch of {} rows refused ({}: {}); retrying row by row",
-            events.size(),
+            batch.size(),
             rowRejection.getSQLState(),
             rowRejection.getMessage());
-        for (Pending row : batch) {
+        for (Event event : batch) {
           try {
-            count(1, insertWithRetry(List.of(row.event())));
+            count(1, insertWithRetry(List.of(event)));
           } catch (SQLException e) {
             errors.inc();
             rejected.inc();
-            Event event = row.event();
-            ErrorRecord error =
+            out.output(
                 ErrorRecord.of(
                     event.sourceFile(),
                     event.sourceLine(),
@@ -179,14 +153,10 @@ public final class WriteEvents extends PTransform<PCollection<Event>, PCollectio
                         + e.getSQLState()
                         + "): "
                         + e.getMessage(),
-                    event.toCsv());
-            refused.add(new Refused(error, row.timestamp(), row.window()));
+                    event.toCsv()));
           }
         }
       }
-      long newest = batch.stream().mapToLong(p -> p.timestamp().getMillis()).max().orElseThrow();
-      lag.set(System.currentTimeMillis() - newest);
-      batch.clear();
     }
 
     private void count(int rows, int inserted) {

@@ -6,6 +6,7 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TimestampedValue;
@@ -33,7 +34,8 @@ class DeduplicateEventsTest {
     return pipeline
         .apply(stream)
         .apply(new WindowByArrival<>(WINDOW))
-        .apply(new DeduplicateEvents());
+        .apply(new DeduplicateEvents(4))
+        .apply(Flatten.iterables());
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.sql.SQLRecoverableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
@@ -42,7 +43,7 @@ class WriteEventsTest {
 
     PCollection<ErrorRecord> rejected =
         pipeline
-            .apply(Create.of(events).withCoder(Event.coder()))
+            .apply(Create.of(List.of(events)).withCoder(ListCoder.of(Event.coder())))
             .apply(new WriteEvents(database, 1000));
     PAssert.that(rejected)
         .satisfies(
@@ -75,10 +76,10 @@ class WriteEventsTest {
     JdbcConfig database = fresh.config();
     List<Event> events = List.of(event("a", "/in/a.csv", 2), event("b", "/in/a.csv", 3));
     pipeline
-        .apply("First", Create.of(events).withCoder(Event.coder()))
+        .apply("First", Create.of(List.of(events)).withCoder(ListCoder.of(Event.coder())))
         .apply("WriteFirst", new WriteEvents(database, 10));
     pipeline
-        .apply("Replay", Create.of(events).withCoder(Event.coder()))
+        .apply("Replay", Create.of(List.of(events)).withCoder(ListCoder.of(Event.coder())))
         .apply("WriteReplay", new WriteEvents(database, 10));
     pipeline.run().waitUntilFinish();
     assertEquals(2, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
