@@ -12,10 +12,10 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Instant;
 
 /**
  * Keeps one event per {@code event_id} and window: the one from the earliest (file, line); the
@@ -38,28 +38,69 @@ public final class DeduplicateEvents
   @Override
   public PCollection<List<Event>> expand(PCollection<Event> events) {
     return events
-        .apply(
-            "KeyByIdShard",
-            WithKeys.of((Event e) -> Math.floorMod(e.eventId().hashCode(), shards))
-                .withKeyType(TypeDescriptors.integers()))
-        .setCoder(KvCoder.of(VarIntCoder.of(), Event.coder()))
+        .apply("GatherByIdShard", ParDo.of(new GatherByShardFn(shards)))
+        .setCoder(KvCoder.of(VarIntCoder.of(), ListCoder.of(Event.coder())))
         .apply("GroupByIdShard", GroupByKey.create())
         .apply("KeepEarliestPerId", ParDo.of(new KeepEarliestFn()))
         .setCoder(ListCoder.of(Event.coder()));
   }
 
-  static final class KeepEarliestFn extends DoFn<KV<Integer, Iterable<Event>>, List<Event>> {
+  /** Gathers a bundle's events into one list per window and shard, emitted when it ends. */
+  static final class GatherByShardFn extends DoFn<Event, KV<Integer, List<Event>>> {
+    private final int shards;
+    private transient Map<BoundedWindow, Map<Integer, Gathered>> gathered;
+
+    private static final class Gathered {
+      final List<Event> events = new ArrayList<>();
+      Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
+    }
+
+    GatherByShardFn(int shards) {
+      this.shards = shards;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      gathered = new HashMap<>();
+    }
+
+    @ProcessElement
+    public void processElement(
+        @Element Event event, @Timestamp Instant timestamp, BoundedWindow window) {
+      Gathered shard =
+          gathered
+              .computeIfAbsent(window, w -> new HashMap<>())
+              .computeIfAbsent(
+                  Math.floorMod(event.eventId().hashCode(), shards), s -> new Gathered());
+      shard.events.add(event);
+      if (timestamp.isBefore(shard.earliest)) {
+        shard.earliest = timestamp;
+      }
+    }
+
+    @FinishBundle
+    public void finishBundle(FinishBundleContext context) {
+      gathered.forEach(
+          (window, byShard) ->
+              byShard.forEach(
+                  (shard, g) -> context.output(KV.of(shard, g.events), g.earliest, window)));
+    }
+  }
+
+  static final class KeepEarliestFn extends DoFn<KV<Integer, Iterable<List<Event>>>, List<Event>> {
     private final Counter duplicates = Metrics.counter(Metrics.DUPLICATES);
 
     @ProcessElement
     public void processElement(
-        @Element KV<Integer, Iterable<Event>> shard, OutputReceiver<List<Event>> out) {
+        @Element KV<Integer, Iterable<List<Event>>> shard, OutputReceiver<List<Event>> out) {
       Map<String, Event> earliest = new HashMap<>();
       long count = 0;
-      for (Event event : shard.getValue()) {
-        count++;
-        earliest.merge(
-            event.eventId(), event, (kept, other) -> other.isBefore(kept) ? other : kept);
+      for (List<Event> gathered : shard.getValue()) {
+        for (Event event : gathered) {
+          count++;
+          earliest.merge(
+              event.eventId(), event, (kept, other) -> other.isBefore(kept) ? other : kept);
+        }
       }
       duplicates.inc(count - earliest.size());
       out.output(new ArrayList<>(earliest.values()));
