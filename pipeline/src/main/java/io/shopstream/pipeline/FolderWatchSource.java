@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.OptionalLong;
+import java.util.stream.IntStream;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileSystems;
@@ -45,11 +46,25 @@ final class FolderWatchSource extends UnboundedSource<Metadata, FolderWatchSourc
   private final String filepattern;
   private final long pollMillis;
   private final long settleMillis;
+  private final int split;
+  private final int splits;
 
   FolderWatchSource(String filepattern, long pollMillis, long settleMillis) {
+    this(filepattern, pollMillis, settleMillis, 0, 1);
+  }
+
+  private FolderWatchSource(
+      String filepattern, long pollMillis, long settleMillis, int split, int splits) {
     this.filepattern = filepattern;
     this.pollMillis = pollMillis;
     this.settleMillis = settleMillis;
+    this.split = split;
+    this.splits = splits;
+  }
+
+  /** Whether this split reads the file: files are spread over splits by name. */
+  private boolean owns(Metadata file) {
+    return Math.floorMod(file.resourceId().toString().hashCode(), splits) == split;
   }
 
   /**
@@ -84,9 +99,16 @@ final class FolderWatchSource extends UnboundedSource<Metadata, FolderWatchSourc
     public void finalizeCheckpoint() {}
   }
 
+  /**
+   * Splits read disjoint sets of files (by name), so files are read and parsed in parallel. Each
+   * split lists the folder itself: a listing is cheap next to reading the files.
+   */
   @Override
   public List<FolderWatchSource> split(int desiredNumSplits, PipelineOptions options) {
-    return List.of(this); // one listing per poll is cheap; reading the files is parallel downstream
+    int n = Math.max(1, desiredNumSplits);
+    return IntStream.range(0, n)
+        .mapToObj(i -> new FolderWatchSource(filepattern, pollMillis, settleMillis, i, n))
+        .toList();
   }
 
   @Override
@@ -151,7 +173,7 @@ final class FolderWatchSource extends UnboundedSource<Metadata, FolderWatchSourc
       List<Metadata> found = new ArrayList<>();
       int listed = 0;
       for (Metadata file : result.metadata()) {
-        if (isInputFile(file)) {
+        if (isInputFile(file) && source.owns(file)) {
           listed++;
           if (!seen.contains(file)) {
             found.add(file);

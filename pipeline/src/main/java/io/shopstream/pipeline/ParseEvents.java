@@ -4,7 +4,6 @@ import io.shopstream.pipeline.ErrorRecord.Reason;
 import io.shopstream.pipeline.LineParser.Invalid;
 import io.shopstream.pipeline.LineParser.Parsed;
 import io.shopstream.pipeline.LineParser.Valid;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -55,39 +54,47 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
       long lineNumber = 0;
       long skippedLines = 0;
       byte[] line = new byte[1024];
-      try (InputStream in =
-          new BufferedInputStream(Channels.newInputStream(file.open()), 1 << 16)) {
-        int length = 0;
-        int b;
-        boolean more = true;
-        while (more) {
-          b = in.read();
-          more = b >= 0;
-          if (b == '\n' || (!more && length > 0)) {
-            lineNumber++;
-            Parsed parsed = LineParser.parse(source, lineNumber, line, length);
-            if (parsed instanceof Valid valid) {
-              out.get(EVENTS).output(valid.event());
-            } else if (parsed instanceof Invalid invalid) {
-              errors.inc();
-              errorsByReason.get(invalid.error().reason()).inc();
-              out.get(ERRORS).output(invalid.error());
+      int length = 0;
+      byte[] buffer = new byte[1 << 16];
+      try (InputStream in = Channels.newInputStream(file.open())) {
+        for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+          for (int i = 0; i < read; i++) {
+            byte b = buffer[i];
+            if (b == '\n') {
+              skippedLines += emit(source, ++lineNumber, line, length, out);
+              length = 0;
             } else {
-              skippedLines++;
+              if (length == line.length) {
+                line = Arrays.copyOf(line, length * 2);
+              }
+              line[length++] = b;
             }
-            length = 0;
-          } else if (more) {
-            if (length == line.length) {
-              line = Arrays.copyOf(line, length * 2);
-            }
-            line[length++] = (byte) b;
           }
         }
+      }
+      if (length > 0) { // a last line without a line end
+        skippedLines += emit(source, ++lineNumber, line, length, out);
       }
       // Counted once per file: a retried bundle re-counts whole files, never half of one.
       files.inc();
       lines.inc(lineNumber);
       skipped.inc(skippedLines);
+    }
+
+    /** Validates one line and sends it on; returns 1 when it was skipped (header or blank). */
+    private int emit(
+        String source, long lineNumber, byte[] line, int length, MultiOutputReceiver out) {
+      Parsed parsed = LineParser.parse(source, lineNumber, line, length);
+      if (parsed instanceof Valid valid) {
+        out.get(EVENTS).output(valid.event());
+      } else if (parsed instanceof Invalid invalid) {
+        errors.inc();
+        errorsByReason.get(invalid.error().reason()).inc();
+        out.get(ERRORS).output(invalid.error());
+      } else {
+        return 1;
+      }
+      return 0;
     }
   }
 }

@@ -110,4 +110,22 @@ class FolderWatchSourceTest {
     land("older.csv", now - 30_000); // written earlier, renamed into the folder just now
     assertEquals(List.of("older.csv"), readAll(reader(source, mark)));
   }
+
+  @Test
+  void splitsReadDisjointSetsOfFilesThatTogetherAreAll() throws Exception {
+    long now = System.currentTimeMillis();
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      all.add(land("f" + i + ".csv", now).getFileName().toString());
+    }
+    List<String> read = new ArrayList<>();
+    for (FolderWatchSource split : source(60_000).split(3, PipelineOptionsFactory.create())) {
+      List<String> names = readAll(reader(split, null));
+      assertTrue(names.size() < all.size(), "one split read every file");
+      read.addAll(names);
+    }
+    read.sort(null);
+    all.sort(null);
+    assertEquals(all, read);
+  }
 }
