@@ -2,14 +2,13 @@ package io.shopstream.pipeline;
 
 import io.shopstream.pipeline.ErrorRecord.Reason;
 import java.io.IOException;
-import java.sql.Array;
+import java.io.StringReader;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
+import java.sql.Statement;
 import java.util.List;
-import java.util.function.Function;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Gauge;
@@ -20,16 +19,20 @@ import org.apache.beam.sdk.util.BackOff;
 import org.apache.beam.sdk.util.FluentBackoff;
 import org.apache.beam.sdk.util.Sleeper;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stores events in {@code user_events} with an idempotent batched insert ({@code ON CONFLICT
- * (event_id) DO NOTHING}), one statement per batch, so a batch is stored whole or not at all and a
- * replayed batch stores nothing twice. Batches are the bundles the runner hands over (cut at {@code
- * batchSize}), so writes run in parallel on every worker without an extra shuffle.
+ * Stores events in {@code user_events} with an idempotent batched insert: each batch is copied into
+ * a staging table with {@code COPY} and moved with {@code INSERT ... ON CONFLICT (event_id) DO
+ * NOTHING}, in one transaction, so a batch is stored whole or not at all and a replayed batch
+ * stores nothing twice. Batches are the bundles the runner hands over (cut at {@code batchSize}),
+ * so writes run in parallel on every worker without an extra shuffle.
  *
  * <p>Transient failures (lost connection, serialization failure, timeouts, server shutting down)
  * are retried with exponential backoff, forever: a batch is never dropped. A batch the database
@@ -41,25 +44,20 @@ public final class WriteEvents
 
   private static final Logger LOG = LoggerFactory.getLogger(WriteEvents.class);
 
+  /** A per-connection staging table; rows go in with COPY, the fastest way into PostgreSQL. */
+  static final String STAGING =
+      "CREATE TEMP TABLE IF NOT EXISTS user_events_batch (event_id text, user_id text,"
+          + " product_id text, product_name text, category text, price text, event_type text,"
+          + " event_time text, source_file text, source_line bigint) ON COMMIT DELETE ROWS";
+
+  static final String COPY = "COPY user_events_batch FROM STDIN WITH (FORMAT csv)";
+
   static final String INSERT =
       "INSERT INTO user_events (event_id, user_id, product_id, product_name, category, price,"
           + " event_type, event_time, source_file, source_line)"
-          + " SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
-          + " ?::numeric[], ?::text[], ?::timestamptz[], ?::text[], ?::bigint[])"
-          + " ON CONFLICT (event_id) DO NOTHING";
-
-  private static final List<Function<Event, Object>> COLUMNS =
-      List.of(
-          Event::eventId,
-          Event::userId,
-          Event::productId,
-          Event::productName,
-          Event::category,
-          Event::price,
-          Event::eventType,
-          Event::eventTime,
-          Event::sourceFile,
-          Event::sourceLine);
+          + " SELECT event_id, user_id, product_id, product_name, category, price::numeric,"
+          + " event_type, event_time::timestamptz, source_file, source_line"
+          + " FROM user_events_batch ON CONFLICT (event_id) DO NOTHING";
 
   private final JdbcConfig database;
   private final int batchSize;
@@ -199,17 +197,39 @@ public final class WriteEvents
     }
 
     private int insert(List<Event> events) throws SQLException {
-      try (Connection connection = dataSource.getConnection();
-          PreparedStatement statement = connection.prepareStatement(INSERT)) {
-        connection.setAutoCommit(true);
-        for (int column = 0; column < COLUMNS.size(); column++) {
-          Function<Event, Object> field = COLUMNS.get(column);
-          Object[] values = events.stream().map(field).toArray();
-          String type = column == COLUMNS.size() - 1 ? "bigint" : "text";
-          Array array = connection.createArrayOf(type, values);
-          statement.setArray(column + 1, array);
+      StringBuilder csv = new StringBuilder(events.size() * 200);
+      try (CSVPrinter rows = new CSVPrinter(csv, CSVFormat.POSTGRESQL_CSV)) {
+        for (Event e : events) {
+          rows.printRecord(
+              e.eventId(),
+              e.userId(),
+              e.productId(),
+              e.productName(),
+              e.category(),
+              e.price(),
+              e.eventType(),
+              e.eventTime(),
+              e.sourceFile(),
+              e.sourceLine());
         }
-        return statement.executeUpdate();
+      } catch (IOException e) {
+        throw new IllegalStateException("printing into a StringBuilder cannot fail", e);
+      }
+      try (Connection connection = dataSource.getConnection()) {
+        connection.setAutoCommit(false);
+        try (Statement statement = connection.createStatement()) {
+          statement.execute(STAGING);
+          connection
+              .unwrap(PGConnection.class)
+              .getCopyAPI()
+              .copyIn(COPY, new StringReader(csv.toString()));
+          int inserted = statement.executeUpdate(INSERT);
+          connection.commit();
+          return inserted;
+        } catch (SQLException | IOException e) {
+          connection.rollback();
+          throw e instanceof SQLException sql ? sql : new SQLRecoverableException(e);
+        }
       }
     }
   }
