@@ -20,20 +20,24 @@ public record Event(
     String sourceFile,
     long sourceLine) {
 
+  /** The input's eight columns, then source file and line: the coder's and the writer's order. */
+  List<String> columns() {
+    return List.of(
+        eventId,
+        userId,
+        productId,
+        productName,
+        category,
+        price,
+        eventType,
+        eventTime,
+        sourceFile,
+        Long.toString(sourceLine));
+  }
+
   public static Coder<Event> coder() {
     return new TextFieldsCoder<>(
-        e ->
-            List.of(
-                e.eventId,
-                e.userId,
-                e.productId,
-                e.productName,
-                e.category,
-                e.price,
-                e.eventType,
-                e.eventTime,
-                e.sourceFile,
-                Long.toString(e.sourceLine)),
+        Event::columns,
         f ->
             new Event(
                 f.get(0),
@@ -48,10 +52,9 @@ public record Event(
                 Long.parseLong(f.get(9))));
   }
 
-  /** The event's fields as one CSV line, in input column order. */
+  /** The event's input columns as one CSV line. */
   String toCsv() {
-    return CSVFormat.RFC4180.format(
-        eventId, userId, productId, productName, category, price, eventType, eventTime);
+    return CSVFormat.RFC4180.format(columns().subList(0, 8).toArray());
   }
 
   /** Within a window the earliest (file, line) wins (SPEC.md section 5). */

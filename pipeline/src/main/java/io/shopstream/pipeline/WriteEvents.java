@@ -200,17 +200,7 @@ public final class WriteEvents
       StringBuilder csv = new StringBuilder(events.size() * 200);
       try (CSVPrinter rows = new CSVPrinter(csv, CSVFormat.POSTGRESQL_CSV)) {
         for (Event e : events) {
-          rows.printRecord(
-              e.eventId(),
-              e.userId(),
-              e.productId(),
-              e.productName(),
-              e.category(),
-              e.price(),
-              e.eventType(),
-              e.eventTime(),
-              e.sourceFile(),
-              e.sourceLine());
+          rows.printRecord(e.columns());
         }
       } catch (IOException e) {
         throw new IllegalStateException("printing into a StringBuilder cannot fail", e);
