@@ -101,7 +101,7 @@ public final class WriteEvents
     private final Counter stored = Metrics.counter(Metrics.STORED);
     private final Counter duplicates = Metrics.counter(Metrics.DUPLICATES);
     private final Counter errors = Metrics.counter(Metrics.ERRORS);
-    private final Counter rejected = Metrics.counter(Metrics.ERRORS + "_" + Reason.DB_REJECTED);
+    private final Counter rejected = Metrics.errorCounters().get(Reason.DB_REJECTED);
     private final Gauge lag = Metrics.gauge(Metrics.LAG_MILLIS);
 
     private transient DataSource dataSource;
