@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import io.shopstream.pipeline.ErrorRecord.Reason;
+import java.io.Serializable;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
@@ -28,12 +29,20 @@ final class Metrics {
     return org.apache.beam.sdk.metrics.Metrics.gauge(NAMESPACE, name);
   }
 
-  /** One counter per reason, named {@code errors_<REASON>}, beside the total {@code errors}. */
-  static Map<Reason, Counter> errorCounters() {
-    Map<Reason, Counter> counters = new EnumMap<>(Reason.class);
-    for (Reason reason : Reason.values()) {
-      counters.put(reason, counter(ERRORS + "_" + reason.name()));
+  /** Counts a rejected line in the total {@code errors} and in {@code errors_<REASON>}. */
+  static final class ErrorCounter implements Serializable {
+    private final Counter total = counter(ERRORS);
+    private final Map<Reason, Counter> byReason = new EnumMap<>(Reason.class);
+
+    ErrorCounter() {
+      for (Reason reason : Reason.values()) {
+        byReason.put(reason, counter(ERRORS + "_" + reason.name()));
+      }
     }
-    return counters;
+
+    void inc(Reason reason) {
+      total.inc();
+      byReason.get(reason).inc();
+    }
   }
 }

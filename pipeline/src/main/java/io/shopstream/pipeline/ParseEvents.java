@@ -1,6 +1,5 @@
 package io.shopstream.pipeline;
 
-import io.shopstream.pipeline.ErrorRecord.Reason;
 import io.shopstream.pipeline.LineParser.Invalid;
 import io.shopstream.pipeline.LineParser.Parsed;
 import io.shopstream.pipeline.LineParser.Valid;
@@ -8,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.util.Arrays;
-import java.util.Map;
 import org.apache.beam.sdk.io.FileIO.ReadableFile;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -44,8 +42,7 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
     private final Counter files = Metrics.counter(Metrics.FILES);
     private final Counter lines = Metrics.counter(Metrics.LINES);
     private final Counter skipped = Metrics.counter(Metrics.SKIPPED);
-    private final Counter errors = Metrics.counter(Metrics.ERRORS);
-    private final Map<Reason, Counter> errorsByReason = Metrics.errorCounters();
+    private final Metrics.ErrorCounter errors = new Metrics.ErrorCounter();
 
     @ProcessElement
     public void processElement(@Element ReadableFile file, MultiOutputReceiver out)
@@ -88,8 +85,7 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
       if (parsed instanceof Valid valid) {
         out.get(EVENTS).output(valid.event());
       } else if (parsed instanceof Invalid invalid) {
-        errors.inc();
-        errorsByReason.get(invalid.error().reason()).inc();
+        errors.inc(invalid.error().reason());
         out.get(ERRORS).output(invalid.error());
       } else {
         return 1;

@@ -100,8 +100,7 @@ public final class WriteEvents
     private final int batchSize;
     private final Counter stored = Metrics.counter(Metrics.STORED);
     private final Counter duplicates = Metrics.counter(Metrics.DUPLICATES);
-    private final Counter errors = Metrics.counter(Metrics.ERRORS);
-    private final Counter rejected = Metrics.errorCounters().get(Reason.DB_REJECTED);
+    private final Metrics.ErrorCounter errors = new Metrics.ErrorCounter();
     private final Gauge lag = Metrics.gauge(Metrics.LAG_MILLIS);
 
     private transient DataSource dataSource;
@@ -140,8 +139,7 @@ public final class WriteEvents
           try {
             count(1, insertWithRetry(List.of(event)));
           } catch (SQLException e) {
-            errors.inc();
-            rejected.inc();
+            errors.inc(Reason.DB_REJECTED);
             out.output(
                 ErrorRecord.of(
                     event.sourceFile(),
