@@ -1,5 +1,6 @@
 package io.shopstream.pipeline;
 
+import java.util.Comparator;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.commons.csv.CSVFormat;
@@ -58,8 +59,6 @@ public record Event(
   }
 
   /** Within a window the earliest (file, line) wins (SPEC.md section 5). */
-  boolean isBefore(Event other) {
-    int byFile = sourceFile.compareTo(other.sourceFile);
-    return byFile < 0 || (byFile == 0 && sourceLine < other.sourceLine);
-  }
+  static final Comparator<Event> BY_SOURCE =
+      Comparator.comparing(Event::sourceFile).thenComparingLong(Event::sourceLine);
 }

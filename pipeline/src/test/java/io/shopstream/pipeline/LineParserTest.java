@@ -104,6 +104,10 @@ class LineParserTest {
         "e1,u1,p1,Shoes,Clothing,19.99,view,2026-01-01 | BAD_TIMESTAMP",
         "e1,u1,p1,Shoes,Clothing,19.99,view,yesterday | BAD_TIMESTAMP",
         "e1,u1,p1,Shoes,Clothing,19.99,view,2026-13-01T10:00:00Z | BAD_TIMESTAMP",
+        "e1,u1,p1,Shoes,Clothing,19.99,view,2026-02-30T10:00:00Z | BAD_TIMESTAMP",
+        "e1,u1,p1,Shoes,Clothing,19.99,view,2026-01-01T24:00:00Z | BAD_TIMESTAMP",
+        "e1,u1,p1,Shoes,Clothing,19.99,view,2026-01-01T10:00:00.1234567890Z | BAD_TIMESTAMP",
+        "e1,u1,p1,Shoes,Clothing,19.99,view,2026-01-01T10:0a:00Z | BAD_TIMESTAMP",
       })
   void eachRuleHasItsReason(String line, Reason reason) {
     String message = invalid(line.replace('\'', '"'), reason).message();
@@ -160,6 +164,11 @@ class LineParserTest {
     "2026-01-01T12:00:00+02:00, 2026-01-01T10:00:00Z",
     "2026-01-01T10:00:00, 2026-01-01T10:00:00Z",
     "2026-01-01T10:00:00.5-01:30, 2026-01-01T11:30:00.500Z",
+    "2026-01-01T10:00:00.5Z, 2026-01-01T10:00:00.500Z",
+    "2026-01-01T10:00:00.000Z, 2026-01-01T10:00:00Z",
+    "2026-01-01T10:00:00.123456789Z, 2026-01-01T10:00:00.123456789Z",
+    "2028-02-29T23:59:59.9Z, 2028-02-29T23:59:59.900Z",
+    "2026-01-01t10:00:00z, 2026-01-01T10:00:00Z",
   })
   void timestampsAreNormalisedToUtc(String timestamp, String utc) {
     assertEquals(utc, valid("e1,u1,p1,Shoes,Clothing,1,view," + timestamp).eventTime());

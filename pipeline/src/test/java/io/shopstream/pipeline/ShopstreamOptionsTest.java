@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,5 +46,16 @@ class ShopstreamOptionsTest {
     assertEquals(5, options.getWindowSeconds());
     assertEquals(dir.toString(), options.getInputDir());
     assertTrue(options.isStreaming());
+    assertEquals(
+        ShopstreamPipeline.SPARK_BATCH_INTERVAL_MILLIS,
+        options.as(SparkPipelineOptions.class).getBatchIntervalMillis());
+  }
+
+  @Test
+  void sparkBatchIntervalGivenIsKept() {
+    ShopstreamOptions options =
+        ShopstreamPipeline.parse(
+            "--inputDir=" + dir, "--errorDir=" + dir, "--batchIntervalMillis=250");
+    assertEquals(250L, options.as(SparkPipelineOptions.class).getBatchIntervalMillis());
   }
 }
