@@ -37,7 +37,7 @@ import org.joda.time.Instant;
  * add, which for events (ten strings each) cost more than parsing them.
  */
 public final class DeduplicateEvents
-    extends PTransform<PCollection<Event>, PCollection<List<Event>>> {
+    extends PTransform<PCollection<List<Event>>, PCollection<List<Event>>> {
 
   private final int shards;
 
@@ -46,7 +46,7 @@ public final class DeduplicateEvents
   }
 
   @Override
-  public PCollection<List<Event>> expand(PCollection<Event> events) {
+  public PCollection<List<Event>> expand(PCollection<List<Event>> events) {
     return events
         .apply("GatherByIdShard", ParDo.of(new GatherByShardFn(shards)))
         .setCoder(KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of()))
@@ -58,7 +58,7 @@ public final class DeduplicateEvents
   private static final Coder<List<Event>> EVENTS = ListCoder.of(Event.coder());
 
   /** Gathers a bundle's events into one encoded list per window and shard, emitted at its end. */
-  static final class GatherByShardFn extends DoFn<Event, KV<Integer, byte[]>> {
+  static final class GatherByShardFn extends DoFn<List<Event>, KV<Integer, byte[]>> {
     private final int shards;
     private transient Map<BoundedWindow, Map<Integer, Gathered>> gathered;
 
@@ -78,15 +78,16 @@ public final class DeduplicateEvents
 
     @ProcessElement
     public void processElement(
-        @Element Event event, @Timestamp Instant timestamp, BoundedWindow window) {
-      Gathered shard =
-          gathered
-              .computeIfAbsent(window, w -> new HashMap<>())
-              .computeIfAbsent(
-                  Math.floorMod(event.eventId().hashCode(), shards), s -> new Gathered());
-      shard.events.add(event);
-      if (timestamp.isBefore(shard.earliest)) {
-        shard.earliest = timestamp;
+        @Element List<Event> events, @Timestamp Instant timestamp, BoundedWindow window) {
+      Map<Integer, Gathered> byShard = gathered.computeIfAbsent(window, w -> new HashMap<>());
+      for (Event event : events) {
+        Gathered shard =
+            byShard.computeIfAbsent(
+                Math.floorMod(event.eventId().hashCode(), shards), s -> new Gathered());
+        shard.events.add(event);
+        if (timestamp.isBefore(shard.earliest)) {
+          shard.earliest = timestamp;
+        }
       }
     }
 

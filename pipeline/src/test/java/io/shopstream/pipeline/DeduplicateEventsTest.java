@@ -2,14 +2,19 @@ package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.Events.event;
 
+import java.util.List;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -33,6 +38,10 @@ class DeduplicateEventsTest {
   private static PCollection<Event> deduplicate(TestPipeline pipeline, TestStream<Event> stream) {
     return pipeline
         .apply(stream)
+        .apply(
+            "OneBatchPerEvent",
+            MapElements.into(TypeDescriptors.lists(TypeDescriptor.of(Event.class))).via(List::of))
+        .setCoder(ListCoder.of(Event.coder()))
         .apply(new WindowByArrival<>(WINDOW))
         .apply(new DeduplicateEvents(4))
         .apply(Flatten.iterables());

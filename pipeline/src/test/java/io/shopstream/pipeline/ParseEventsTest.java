@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -54,7 +56,7 @@ class ParseEventsTest {
             .apply(FileIO.readMatches())
             .apply(new ParseEvents());
 
-    PAssert.that(parsed.get(ParseEvents.EVENTS))
+    PAssert.that(parsed.get(ParseEvents.EVENTS).apply(Flatten.iterables()))
         .containsInAnyOrder(event("e1", source, 2), event("e3", source, 5), event("e5", source, 7));
     PAssert.that(
             parsed
@@ -63,6 +65,29 @@ class ParseEventsTest {
                     MapElements.into(TypeDescriptors.strings())
                         .via(e -> e.source() + ":" + e.line() + ":" + e.reason())))
         .containsInAnyOrder(source + ":4:MALFORMED_CSV", source + ":6:BAD_EVENT_TYPE");
+    pipeline.run().waitUntilFinish();
+  }
+
+  @Test
+  void eventsLeaveInBatchesOfAtMostBatchFromOneFile(TestPipeline pipeline) throws IOException {
+    int events = ParseEvents.BATCH * 2 + 7;
+    StringBuilder content = new StringBuilder();
+    for (int i = 0; i < events; i++) {
+      content.append("e").append(i).append(",u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z\n");
+    }
+    Files.writeString(dir.resolve("big.csv"), content);
+
+    PCollectionTuple parsed =
+        pipeline
+            .apply(FileIO.match().filepattern(dir.resolve("*.csv").toString()))
+            .apply(FileIO.readMatches())
+            .apply(new ParseEvents());
+
+    PAssert.that(
+            parsed
+                .get(ParseEvents.EVENTS)
+                .apply(MapElements.into(TypeDescriptors.integers()).via(List::size)))
+        .containsInAnyOrder(ParseEvents.BATCH, ParseEvents.BATCH, 7);
     pipeline.run().waitUntilFinish();
   }
 }
