@@ -5,6 +5,8 @@
 # 100-event file landed into an idle pipeline, 10 probes), each with its correctness check.
 # Prints a table and appends one JSON line to bench/results/runs.jsonl.
 #   bench/run.sh [events] [extra pipeline options...]
+# BENCH_JFR=1 records a JFR profile of each pipeline in bench/work/<runner>/pipeline.jfr; read it
+# with bench/profile-summary.sh.
 # PostgreSQL: BENCH_PSQL [postgresql://postgres@127.0.0.1:5432/postgres] (psql URL of a server
 # the benchmark may create databases on; the pipeline connects to the same server over JDBC).
 set -euo pipefail
@@ -64,7 +66,8 @@ run_pipeline() {
   local runner="$1" name="$2" dir="$work/$2" pid
   mkdir -p "$dir/raw" "$dir/error"
   db=$(fresh_db "shopstream_bench_$name")
-  mvn -q -pl pipeline exec:java -Dexec.args="--runner=$runner --sparkMaster=local[2] \
+  MAVEN_OPTS="${MAVEN_OPTS:-}${BENCH_JFR:+ -XX:StartFlightRecording=filename=$dir/pipeline.jfr,settings=profile}" \
+    mvn -q -pl pipeline exec:java -Dexec.args="--runner=$runner --sparkMaster=local[2] \
     --checkpointDir=$dir/checkpoint --inputDir=$dir/raw --errorDir=$dir/error \
     --jdbcUrl=$(jdbc_of "$db") $extra" >"$dir/pipeline.log" 2>&1 &
   pid=$!
