@@ -35,6 +35,9 @@ jdbc_of() { # psql URL -> JDBC URL
   echo "jdbc:postgresql://$rest?user=$user"
 }
 now() { date +%s.%N; }
+# Each measurement starts with PostgreSQL's dirty pages written out, so that none pays for the
+# checkpoint of the one before.
+settle() { psql -q "$server" -c CHECKPOINT; }
 q() { psql -tA "$1" -c "$2"; }
 
 # --- sink floor -----------------------------------------------------------------------------
@@ -42,6 +45,7 @@ generate "$work/clean" "$events" 20 11 0 0.02 >/dev/null
 db=$(fresh_db shopstream_bench_sink)
 psql -q "$db" -c "CREATE UNLOGGED TABLE staging (event_id text, user_id text, product_id text,
   product_name text, category text, price text, event_type text, ts text)"
+settle
 start=$(now)
 for f in "$work"/clean/*.csv; do
   psql -q "$db" -c "\\copy staging FROM '$f' WITH (FORMAT csv, HEADER true)"
@@ -54,6 +58,7 @@ sink_s=$(echo "$(now) - $start" | bc)
 sink_rows=$(q "$db" "SELECT count(*) FROM user_events")
 sink_expected=$(q "$db" "SELECT count(DISTINCT event_id) FROM staging")
 sink_rate=$(echo "$events / $sink_s" | bc)
+psql -q "$server" -c "DROP DATABASE shopstream_bench_sink WITH (FORCE)"
 
 # --- shopstream -------------------------------------------------------------------------------
 summary=$(generate "$work/staging" "$events" 20 12 0.01 0.02)
@@ -66,6 +71,7 @@ run_pipeline() {
   local runner="$1" name="$2" dir="$work/$2" pid
   mkdir -p "$dir/raw" "$dir/error"
   db=$(fresh_db "shopstream_bench_$name")
+  settle
   MAVEN_OPTS="${MAVEN_OPTS:-}${BENCH_JFR:+ -XX:StartFlightRecording=filename=$dir/pipeline.jfr,settings=profile}" \
     mvn -q -pl pipeline exec:java -Dexec.args="--runner=$runner --sparkMaster=local[2] \
     --checkpointDir=$dir/checkpoint --inputDir=$dir/raw --errorDir=$dir/error \
