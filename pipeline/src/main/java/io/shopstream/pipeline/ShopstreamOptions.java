@@ -60,7 +60,7 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
   void setFileSettleSeconds(int value);
 
-  @Description("Rows per INSERT statement.")
+  @Description("Rows per write transaction.")
   @Default.Integer(5000)
   int getWriteBatchSize();
 

@@ -66,7 +66,7 @@ public final class ShopstreamPipeline {
     }
     PipelineResult result = run(options);
     // On Ctrl-C the JVM stops the runner (Spark stops its streaming context in its own hook;
-    // cancelling here as well deadlocks with it). Each batch is one INSERT statement, so a batch
+    // cancelling here as well deadlocks with it). Each batch is one transaction, so a batch
     // cut short is rolled back by PostgreSQL, never half-stored; its files are read again on
     // restart from the checkpoint.
     EmbeddedPostgres database = embedded;
