@@ -242,8 +242,17 @@ public final class WriteEvents
             return inserted;
           }
         } catch (SQLException | IOException e) {
-          connection.rollback();
-          throw e instanceof SQLException sql ? sql : new SQLRecoverableException(e);
+          SQLException failure =
+              e instanceof SQLException sql ? sql : new SQLRecoverableException(e);
+          if (isRowRejection(failure)) {
+            connection.rollback();
+          } else {
+            // Closed for good, so the pool drops it: pgjdbc's COPY does not mark a connection
+            // broken by an I/O error, and the pool handed that same dead connection back to every
+            // retry (seen in DatabaseOutageIT).
+            connection.abort(Runnable::run);
+          }
+          throw failure;
         }
       }
     }
