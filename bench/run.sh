@@ -8,7 +8,8 @@
 # BENCH_JFR=1 records a JFR profile of each pipeline in bench/work/<runner>/pipeline.jfr; read it
 # with bench/profile-summary.sh.
 # PostgreSQL: BENCH_PSQL [postgresql://postgres@127.0.0.1:5432/postgres] (psql URL of a server
-# the benchmark may create databases on; the pipeline connects to the same server over JDBC).
+# the benchmark may create databases on and CHECKPOINT, so a superuser or a role with
+# pg_checkpoint; the pipeline connects to the same server over JDBC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events="${1:-1000000}"

@@ -103,7 +103,7 @@ final class LandingScenario {
         List.of("b.csv:5:BAD_PRICE", "b.csv:6:MALFORMED_CSV", "c.csv:3:FIELD_COUNT"), reported);
     try (Stream<Path> files = Files.list(errors)) {
       assertEquals(
-          List.of("b.csv.errors-5.jsonl", "c.csv.errors-3.jsonl"),
+          List.of("b.csv.errors.jsonl", "c.csv.errors.jsonl"),
           files
               .map(f -> f.getFileName().toString())
               .filter(f -> !f.startsWith("."))
