@@ -32,9 +32,9 @@ import org.slf4j.LoggerFactory;
  * Stores events in {@code user_events} with an idempotent batched insert, one transaction per
  * batch: {@code COPY} straight into the table, or, when the batch meets an id already stored, into
  * a staging table and on with {@code INSERT ... ON CONFLICT (event_id) DO NOTHING}; so a batch is
- * stored whole or not at all and a replayed batch stores nothing twice. Batches are the bundles the
- * runner hands over (cut at {@code batchSize}), so writes run in parallel on every worker without
- * an extra shuffle.
+ * stored whole or not at all and a replayed batch stores nothing twice. Batches are cut at {@code
+ * batchSize} from the lists the de-duplication groups hand over, so writes run in parallel, one per
+ * group, without an extra shuffle.
  *
  * <p>Transient failures (lost connection, serialization failure, timeouts, server shutting down)
  * are retried with exponential backoff, forever: a batch is never dropped. A batch the database
@@ -220,12 +220,13 @@ public final class WriteEvents
       } catch (IOException e) {
         throw new IllegalStateException("printing into a StringBuilder cannot fail", e);
       }
+      String rows = csv.toString();
       try (Connection connection = dataSource.getConnection()) {
         connection.setAutoCommit(false);
         try {
           CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
           try {
-            long copied = copy.copyIn(COPY_INTO_TABLE, new StringReader(csv.toString()));
+            long copied = copy.copyIn(COPY_INTO_TABLE, new StringReader(rows));
             connection.commit();
             return (int) copied;
           } catch (SQLException e) {
@@ -236,7 +237,7 @@ public final class WriteEvents
           }
           try (Statement statement = connection.createStatement()) {
             statement.execute(STAGING);
-            copy.copyIn(COPY, new StringReader(csv.toString()));
+            copy.copyIn(COPY, new StringReader(rows));
             int inserted = statement.executeUpdate(INSERT);
             connection.commit();
             return inserted;
