@@ -6,7 +6,8 @@
 # Prints a table and appends one JSON line to bench/results/runs.jsonl.
 #   bench/run.sh [events] [extra pipeline options...]
 # BENCH_JFR=1 records a JFR profile of each pipeline in bench/work/<runner>/pipeline.jfr; read it
-# with bench/profile-summary.sh.
+# with bench/profile-summary.sh. BENCH_RUNNERS [SparkRunner DirectRunner] picks the pipelines run
+# (the floor always runs, since the ratios are taken in the same run).
 # PostgreSQL: BENCH_PSQL [postgresql://postgres@127.0.0.1:5432/postgres] (psql URL of a server
 # the benchmark may create databases on and CHECKPOINT, so a superuser or a role with
 # pg_checkpoint; the pipeline connects to the same server over JDBC).
@@ -121,20 +122,26 @@ wait_rows() { # db where expected dir
   done
 }
 
-check() { [ "$1" = "$2" ] && echo ok || echo "FAIL ($1 != $2)"; }
+check() { [ "$1" = "$2" ] && echo ok || echo "FAIL:$1!=$2"; }
 
-run_pipeline SparkRunner spark
-spark=("$run_s" "$run_rate" "$peak_rss_mb" "$lat_median" "$lat_max" "$(check "$run_rows" "$valid")" "$(check "$run_errors" "$invalid")")
-run_pipeline DirectRunner direct
-direct=("$run_s" "$run_rate" "$peak_rss_mb" "$lat_median" "$lat_max" "$(check "$run_rows" "$valid")" "$(check "$run_errors" "$invalid")")
+runners="${BENCH_RUNNERS:-SparkRunner DirectRunner}"
+rows=()
+for runner in $runners; do
+  name=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
+  run_pipeline "$runner" "$name"
+  declare -a "$name=($run_s $run_rate $peak_rss_mb $lat_median $lat_max $(check "$run_rows" "$valid") $(check "$run_errors" "$invalid"))"
+  rows+=("$name")
+done
 
 printf '\n%s events, %s cores, %s\n' "$events" "$(nproc)" "${extra:-default options}"
 printf '%-22s %9s %11s %9s %9s %12s %12s %8s %8s\n' "" seconds events/s "of floor" "RSS MB" "lat median" "lat max" rows errors
 printf '%-22s %9.1f %11s %9s %9s %12s %12s %8s %8s\n' "sink floor (COPY+INSERT)" "$sink_s" "$sink_rate" 100% - - - "$(check "$sink_rows" "$sink_expected")" -
-for row in spark direct; do
+json=""
+for row in "${rows[@]}"; do
   declare -n r=$row
   label=$([ $row = spark ] && echo "SparkRunner local[2]" || echo "DirectRunner")
   printf '%-22s %9.1f %11s %8s%% %9s %11ss %11ss %8s %8s\n' "$label" "${r[0]}" "${r[1]}" \
     "$(( ${r[1]} * 100 / sink_rate ))" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}"
+  json+=",\"$row\":{\"seconds\":${r[0]},\"events_per_s\":${r[1]},\"peak_rss_mb\":${r[2]},\"latency_median_s\":${r[3]},\"latency_max_s\":${r[4]},\"rows\":\"${r[5]}\",\"errors\":\"${r[6]}\"}"
 done
-echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"events\":$events,\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"sink\":{\"seconds\":$sink_s,\"events_per_s\":$sink_rate},\"spark\":{\"seconds\":${spark[0]},\"events_per_s\":${spark[1]},\"peak_rss_mb\":${spark[2]},\"latency_median_s\":${spark[3]},\"latency_max_s\":${spark[4]},\"rows\":\"${spark[5]}\",\"errors\":\"${spark[6]}\"},\"direct\":{\"seconds\":${direct[0]},\"events_per_s\":${direct[1]},\"peak_rss_mb\":${direct[2]},\"latency_median_s\":${direct[3]},\"latency_max_s\":${direct[4]},\"rows\":\"${direct[5]}\",\"errors\":\"${direct[6]}\"}}" >> bench/results/runs.jsonl
+echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"events\":$events,\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"sink\":{\"seconds\":$sink_s,\"events_per_s\":$sink_rate}$json}" >> bench/results/runs.jsonl
