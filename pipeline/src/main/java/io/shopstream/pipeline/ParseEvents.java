@@ -6,15 +6,14 @@ import io.shopstream.pipeline.LineParser.Valid;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.io.FileIO.ReadableFile;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
@@ -25,33 +24,47 @@ import org.apache.beam.sdk.values.TupleTagList;
  * validates every line: valid events go to {@link #EVENTS}, rejected lines to {@link #ERRORS}.
  * Header and blank lines are counted as skipped. Nothing else leaves this step.
  *
- * <p>Events leave in batches of up to {@link #BATCH} from one file: Spark caches the results of a
- * step with two outputs, and one cache entry per event (encoded, then Java-serialized) cost a fifth
- * of the pipeline's CPU in the benchmark.
+ * <p>Events leave as {@link ShardedEvents}, encoded, up to {@link #BATCH} of one file at a time:
+ * Spark caches the results of a step with two outputs, and one cache entry per event cost a fifth
+ * of the pipeline's CPU in the benchmark, encoding and decoding batches of objects half of it.
  */
 public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCollectionTuple> {
 
-  public static final TupleTag<List<Event>> EVENTS = new TupleTag<>() {};
+  /** Valid events by id shard, each value an encoded list: see {@link ShardedEvents}. */
+  public static final TupleTag<KV<Integer, byte[]>> EVENTS = new TupleTag<>() {};
+
   public static final TupleTag<ErrorRecord> ERRORS = new TupleTag<>() {};
+
+  private final int shards;
+
+  /** {@code shards}: how many shards of the event id the events are gathered into. */
+  public ParseEvents(int shards) {
+    this.shards = shards;
+  }
 
   @Override
   public PCollectionTuple expand(PCollection<ReadableFile> files) {
     PCollectionTuple parsed =
         files.apply(
             "ParseLines",
-            ParDo.of(new ParseFileFn()).withOutputTags(EVENTS, TupleTagList.of(ERRORS)));
-    parsed.get(EVENTS).setCoder(ListCoder.of(Event.coder()));
+            ParDo.of(new ParseFileFn(shards)).withOutputTags(EVENTS, TupleTagList.of(ERRORS)));
+    parsed.get(EVENTS).setCoder(ShardedEvents.CODER);
     parsed.get(ERRORS).setCoder(ErrorRecord.coder());
     return parsed;
   }
 
   static final int BATCH = 10_000;
 
-  static final class ParseFileFn extends DoFn<ReadableFile, List<Event>> {
+  static final class ParseFileFn extends DoFn<ReadableFile, KV<Integer, byte[]>> {
+    private final int shards;
     private final Counter files = Metrics.counter(Metrics.FILES);
     private final Counter lines = Metrics.counter(Metrics.LINES);
     private final Counter skipped = Metrics.counter(Metrics.SKIPPED);
     private final Metrics.ErrorCounter errors = new Metrics.ErrorCounter();
+
+    ParseFileFn(int shards) {
+      this.shards = shards;
+    }
 
     @ProcessElement
     public void processElement(@Element ReadableFile file, MultiOutputReceiver out)
@@ -62,7 +75,7 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
       byte[] line = new byte[1024];
       int length = 0;
       byte[] buffer = new byte[1 << 16];
-      List<Event> batch = new ArrayList<>();
+      ShardedEvents batch = new ShardedEvents(shards);
       try (InputStream in = Channels.newInputStream(file.open())) {
         for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
           for (int i = 0; i < read; i++) {
@@ -82,9 +95,7 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
       if (length > 0) { // a last line without a line end
         skippedLines += emit(source, ++lineNumber, line, length, batch, out);
       }
-      if (!batch.isEmpty()) {
-        out.get(EVENTS).output(batch);
-      }
+      send(batch, out);
       // Counted once per file: a retried bundle re-counts whole files, never half of one.
       files.inc();
       lines.inc(lineNumber);
@@ -100,14 +111,14 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
         long lineNumber,
         byte[] line,
         int length,
-        List<Event> batch,
-        MultiOutputReceiver out) {
+        ShardedEvents batch,
+        MultiOutputReceiver out)
+        throws CoderException {
       Parsed parsed = LineParser.parse(source, lineNumber, line, length);
       if (parsed instanceof Valid valid) {
         batch.add(valid.event());
         if (batch.size() == BATCH) {
-          out.get(EVENTS).output(new ArrayList<>(batch));
-          batch.clear();
+          send(batch, out);
         }
       } else if (parsed instanceof Invalid invalid) {
         errors.inc(invalid.error().reason());
@@ -116,6 +127,12 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
         return 1;
       }
       return 0;
+    }
+
+    private static void send(ShardedEvents batch, MultiOutputReceiver out) throws CoderException {
+      for (KV<Integer, byte[]> shard : batch.drain()) {
+        out.get(EVENTS).output(shard);
+      }
     }
   }
 }

@@ -176,11 +176,11 @@ public final class ShopstreamPipeline {
                 "WindowByArrival",
                 new WindowByArrival<>(Duration.standardSeconds(options.getWindowSeconds())))
             .apply("OpenFiles", FileIO.readMatches());
-    PCollectionTuple parsed = files.apply("ParseEvents", new ParseEvents());
+    PCollectionTuple parsed = files.apply("ParseEvents", new ParseEvents(options.getWriteShards()));
     PCollection<ErrorRecord> rejected =
         parsed
             .get(ParseEvents.EVENTS)
-            .apply("DeduplicateEvents", new DeduplicateEvents(options.getWriteShards()))
+            .apply("DeduplicateEvents", new DeduplicateEvents())
             .apply("WriteEvents", new WriteEvents(database, options.getWriteBatchSize()));
     PCollectionList.of(parsed.get(ParseEvents.ERRORS))
         .and(rejected)

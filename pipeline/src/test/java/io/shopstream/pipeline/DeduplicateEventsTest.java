@@ -2,8 +2,6 @@ package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.Events.event;
 
-import java.util.List;
-import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
@@ -39,11 +37,14 @@ class DeduplicateEventsTest {
     return pipeline
         .apply(stream)
         .apply(
-            "OneBatchPerEvent",
-            MapElements.into(TypeDescriptors.lists(TypeDescriptor.of(Event.class))).via(List::of))
-        .setCoder(ListCoder.of(Event.coder()))
+            "ShardedOneByOne",
+            MapElements.into(
+                    TypeDescriptors.kvs(
+                        TypeDescriptors.integers(), TypeDescriptor.of(byte[].class)))
+                .via(e -> Events.sharded(e, 4)))
+        .setCoder(ShardedEvents.CODER)
         .apply(new WindowByArrival<>(WINDOW))
-        .apply(new DeduplicateEvents(4))
+        .apply(new DeduplicateEvents())
         .apply(Flatten.iterables());
   }
 

@@ -1,8 +1,32 @@
 package io.shopstream.pipeline;
 
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.values.KV;
+
 /** Test events. */
 final class Events {
   private Events() {}
+
+  /** One event in the sharded form {@link ParseEvents} emits. */
+  static KV<Integer, byte[]> sharded(Event event, int shards) {
+    ShardedEvents one = new ShardedEvents(shards);
+    one.add(event);
+    try {
+      return one.drain().get(0);
+    } catch (CoderException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static List<Event> decode(KV<Integer, byte[]> sharded) {
+    try {
+      return ShardedEvents.decode(sharded.getValue());
+    } catch (CoderException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   static Event event(String id, String file, long line) {
     return new Event(

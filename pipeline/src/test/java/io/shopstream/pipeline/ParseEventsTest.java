@@ -1,19 +1,24 @@
 package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.Events.event;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,7 +30,19 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class ParseEventsTest {
 
+  private static final int SHARDS = 4;
+
   @TempDir Path dir;
+
+  private static PCollection<List<Event>> decoded(PCollectionTuple parsed) {
+    return parsed
+        .get(ParseEvents.EVENTS)
+        .apply(
+            "Decode",
+            MapElements.into(TypeDescriptors.lists(TypeDescriptor.of(Event.class)))
+                .via(Events::decode))
+        .setCoder(ListCoder.of(Event.coder()));
+  }
 
   @Test
   void everyLineEndsUpAsAnEventAnErrorOrSkipped(TestPipeline pipeline) throws IOException {
@@ -54,9 +71,9 @@ class ParseEventsTest {
         pipeline
             .apply(FileIO.match().filepattern(dir.resolve("*.csv").toString()))
             .apply(FileIO.readMatches())
-            .apply(new ParseEvents());
+            .apply(new ParseEvents(SHARDS));
 
-    PAssert.that(parsed.get(ParseEvents.EVENTS).apply(Flatten.iterables()))
+    PAssert.that(decoded(parsed).apply(Flatten.iterables()))
         .containsInAnyOrder(event("e1", source, 2), event("e3", source, 5), event("e5", source, 7));
     PAssert.that(
             parsed
@@ -69,7 +86,8 @@ class ParseEventsTest {
   }
 
   @Test
-  void eventsLeaveInBatchesOfAtMostBatchFromOneFile(TestPipeline pipeline) throws IOException {
+  void eventsLeaveGatheredByIdShardAtMostBatchOfAFileAtATime(TestPipeline pipeline)
+      throws IOException {
     int events = ParseEvents.BATCH * 2 + 7;
     StringBuilder content = new StringBuilder();
     for (int i = 0; i < events; i++) {
@@ -81,13 +99,37 @@ class ParseEventsTest {
         pipeline
             .apply(FileIO.match().filepattern(dir.resolve("*.csv").toString()))
             .apply(FileIO.readMatches())
-            .apply(new ParseEvents());
+            .apply(new ParseEvents(SHARDS));
 
     PAssert.that(
             parsed
                 .get(ParseEvents.EVENTS)
-                .apply(MapElements.into(TypeDescriptors.integers()).via(List::size)))
-        .containsInAnyOrder(ParseEvents.BATCH, ParseEvents.BATCH, 7);
+                .apply(
+                    "ShardsRight",
+                    MapElements.into(TypeDescriptors.booleans())
+                        .via(
+                            shard ->
+                                Events.decode(shard).stream()
+                                    .allMatch(
+                                        e ->
+                                            Math.floorMod(e.eventId().hashCode(), SHARDS)
+                                                == shard.getKey()))))
+        .satisfies(
+            rightShards -> {
+              // Three sends (BATCH, BATCH, 7 events), each at most one list per shard.
+              int lists = 0;
+              for (boolean right : rightShards) {
+                assertTrue(right, "a list holds events of its own shard only");
+                lists++;
+              }
+              assertTrue(lists <= 3 * SHARDS, lists + " lists");
+              return null;
+            });
+    PAssert.that(
+            decoded(parsed)
+                .apply("Count", MapElements.into(TypeDescriptors.integers()).via(List::size))
+                .apply(Sum.integersGlobally()))
+        .containsInAnyOrder(events);
     pipeline.run().waitUntilFinish();
   }
 }
