@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.util.Arrays;
-import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.io.FileIO.ReadableFile;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -112,8 +111,7 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
         byte[] line,
         int length,
         ShardedEvents batch,
-        MultiOutputReceiver out)
-        throws CoderException {
+        MultiOutputReceiver out) {
       Parsed parsed = LineParser.parse(source, lineNumber, line, length);
       if (parsed instanceof Valid valid) {
         batch.add(valid.event());
@@ -129,7 +127,7 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
       return 0;
     }
 
-    private static void send(ShardedEvents batch, MultiOutputReceiver out) throws CoderException {
+    private static void send(ShardedEvents batch, MultiOutputReceiver out) {
       for (KV<Integer, byte[]> shard : batch.drain()) {
         out.get(EVENTS).output(shard);
       }

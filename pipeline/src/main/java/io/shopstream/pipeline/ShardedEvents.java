@@ -1,65 +1,78 @@
 package io.shopstream.pipeline;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
 
 /**
- * Events gathered by a shard of their id and encoded once, as {@code KV<shard, encoded
- * List<Event>>}: the form in which they leave {@link ParseEvents} and cross the shuffle of {@link
- * DeduplicateEvents}, where all copies of an id meet in one shard.
+ * Events gathered by a shard of their id and encoded once, as {@code KV<shard, block>}: the form in
+ * which they leave {@link ParseEvents} and cross the shuffle of {@link DeduplicateEvents}, where
+ * all copies of an id meet in one shard. A block is events encoded back to back, so two blocks
+ * joined are a block.
  *
  * <p>Why bytes: Spark caches the results of a step with two outputs (an encode, then a decode for
- * each consumer) and keeps a GroupByKey's values in its state. As objects, encoding and decoding
- * events there took half the CPU of reading 1,000,000 lines in the benchmark; as bytes they are
- * copies, and the events are decoded once, where they are de-duplicated.
+ * each consumer) and keeps a GroupByKey's values in its state, re-encoding a key's whole bag on
+ * every value added. As objects, encoding and decoding events there took half the CPU of reading
+ * 1,000,000 lines in the benchmark; as bytes they are copies, and the events are decoded once,
+ * where they are de-duplicated.
  */
 final class ShardedEvents {
 
   static final Coder<KV<Integer, byte[]>> CODER = KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of());
 
-  private static final Coder<List<Event>> EVENTS = ListCoder.of(Event.coder());
+  private static final Coder<Event> EVENT = Event.coder();
 
-  private final List<List<Event>> byShard = new ArrayList<>();
+  private final List<ByteArrayOutputStream> byShard = new ArrayList<>();
   private int size;
 
   ShardedEvents(int shards) {
     for (int shard = 0; shard < shards; shard++) {
-      byShard.add(new ArrayList<>());
+      byShard.add(new ByteArrayOutputStream());
     }
   }
 
   void add(Event event) {
-    byShard.get(Math.floorMod(event.eventId().hashCode(), byShard.size())).add(event);
+    try {
+      EVENT.encode(event, byShard.get(Math.floorMod(event.eventId().hashCode(), byShard.size())));
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing into memory cannot fail", e);
+    }
     size++;
   }
 
+  /** How many events were added since the last {@link #drain}. */
   int size() {
     return size;
   }
 
-  /** The events gathered so far, one encoded list per shard that has any; leaves this empty. */
-  List<KV<Integer, byte[]>> drain() throws CoderException {
-    List<KV<Integer, byte[]>> encoded = new ArrayList<>();
+  /** The events added so far, one block per shard that has any; leaves this empty. */
+  List<KV<Integer, byte[]>> drain() {
+    List<KV<Integer, byte[]>> blocks = new ArrayList<>();
     for (int shard = 0; shard < byShard.size(); shard++) {
-      List<Event> events = byShard.get(shard);
-      if (!events.isEmpty()) {
-        encoded.add(KV.of(shard, CoderUtils.encodeToByteArray(EVENTS, events)));
-        events.clear();
+      ByteArrayOutputStream block = byShard.get(shard);
+      if (block.size() > 0) {
+        blocks.add(KV.of(shard, block.toByteArray()));
+        block.reset();
       }
     }
     size = 0;
-    return encoded;
+    return blocks;
   }
 
-  static List<Event> decode(byte[] encoded) throws CoderException {
-    return CoderUtils.decodeFromByteArray(EVENTS, encoded);
+  static List<Event> decode(byte[] block) throws IOException {
+    List<Event> events = new ArrayList<>();
+    ByteArrayInputStream in = new ByteArrayInputStream(block);
+    while (in.available() > 0) {
+      events.add(EVENT.decode(in));
+    }
+    return events;
   }
 }

@@ -1,8 +1,8 @@
 package io.shopstream.pipeline;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
-import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.values.KV;
 
 /** Test events. */
@@ -13,17 +13,13 @@ final class Events {
   static KV<Integer, byte[]> sharded(Event event, int shards) {
     ShardedEvents one = new ShardedEvents(shards);
     one.add(event);
-    try {
-      return one.drain().get(0);
-    } catch (CoderException e) {
-      throw new UncheckedIOException(e);
-    }
+    return one.drain().get(0);
   }
 
   static List<Event> decode(KV<Integer, byte[]> sharded) {
     try {
       return ShardedEvents.decode(sharded.getValue());
-    } catch (CoderException e) {
+    } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
