@@ -1,12 +1,9 @@
 package io.shopstream.pipeline;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.metrics.Counter;
@@ -14,10 +11,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.joda.time.Instant;
 
 /**
  * Keeps one event per {@code event_id} and window: the one from the earliest (file, line); the
@@ -27,10 +22,6 @@ import org.joda.time.Instant;
  * both de-duplication (all copies of an id meet in one group) and write batching, as the output is
  * one list of distinct events per shard and window, which the writer stores in large batches, the
  * shards in parallel, whatever bundle sizes the runner chooses.
- *
- * <p>A bundle's blocks are joined into one per window and shard before the shuffle: Spark's
- * streaming GroupByKey re-encodes a key's whole bag in its state for every value added, so a
- * hundred blocks per shard cost more than parsing their events.
  */
 public final class DeduplicateEvents
     extends PTransform<PCollection<KV<Integer, byte[]>>, PCollection<List<Event>>> {
@@ -38,48 +29,10 @@ public final class DeduplicateEvents
   @Override
   public PCollection<List<Event>> expand(PCollection<KV<Integer, byte[]>> events) {
     return events
-        .apply("JoinBlocksPerBundle", ParDo.of(new JoinBlocksFn()))
-        .setCoder(ShardedEvents.CODER)
+        .apply("BatchPerBundle", new BatchPerBundle<>())
         .apply("GroupByIdShard", GroupByKey.create())
         .apply("KeepEarliestPerId", ParDo.of(new KeepEarliestFn()))
         .setCoder(ListCoder.of(Event.coder()));
-  }
-
-  /** Joins a bundle's blocks into one per window and shard, emitted at the bundle's end. */
-  static final class JoinBlocksFn extends DoFn<KV<Integer, byte[]>, KV<Integer, byte[]>> {
-    private transient Map<BoundedWindow, Map<Integer, Joined>> joined;
-
-    private static final class Joined {
-      final ByteArrayOutputStream block = new ByteArrayOutputStream();
-      Instant earliest = BoundedWindow.TIMESTAMP_MAX_VALUE;
-    }
-
-    @StartBundle
-    public void startBundle() {
-      joined = new HashMap<>();
-    }
-
-    @ProcessElement
-    public void processElement(
-        @Element KV<Integer, byte[]> block, @Timestamp Instant timestamp, BoundedWindow window) {
-      Joined shard =
-          joined
-              .computeIfAbsent(window, w -> new HashMap<>())
-              .computeIfAbsent(block.getKey(), s -> new Joined());
-      shard.block.writeBytes(block.getValue());
-      if (timestamp.isBefore(shard.earliest)) {
-        shard.earliest = timestamp;
-      }
-    }
-
-    @FinishBundle
-    public void finishBundle(FinishBundleContext context) {
-      joined.forEach(
-          (window, shards) ->
-              shards.forEach(
-                  (shard, j) ->
-                      context.output(KV.of(shard, j.block.toByteArray()), j.earliest, window)));
-    }
   }
 
   /**
@@ -87,16 +40,18 @@ public final class DeduplicateEvents
    * roughly event-time order: PostgreSQL then appends to its indexes instead of touching pages all
    * over them (a random order made the writes twice as slow).
    */
-  static final class KeepEarliestFn extends DoFn<KV<Integer, Iterable<byte[]>>, List<Event>> {
+  static final class KeepEarliestFn extends DoFn<KV<Integer, Iterable<List<byte[]>>>, List<Event>> {
     private final Counter duplicates = Metrics.counter(Metrics.DUPLICATES);
 
     @ProcessElement
     public void processElement(
-        @Element KV<Integer, Iterable<byte[]>> shard, OutputReceiver<List<Event>> out)
+        @Element KV<Integer, Iterable<List<byte[]>>> shard, OutputReceiver<List<Event>> out)
         throws IOException {
       List<Event> all = new ArrayList<>();
-      for (byte[] gathered : shard.getValue()) {
-        all.addAll(ShardedEvents.decode(gathered));
+      for (List<byte[]> blocks : shard.getValue()) {
+        for (byte[] block : blocks) {
+          all.addAll(ShardedEvents.decode(block));
+        }
       }
       all.sort(Event.BY_SOURCE);
       Set<String> seen = new HashSet<>();

@@ -15,14 +15,12 @@ import org.apache.beam.sdk.values.KV;
 /**
  * Events gathered by a shard of their id and encoded once, as {@code KV<shard, block>}: the form in
  * which they leave {@link ParseEvents} and cross the shuffle of {@link DeduplicateEvents}, where
- * all copies of an id meet in one shard. A block is events encoded back to back, so two blocks
- * joined are a block.
+ * all copies of an id meet in one shard. A block is events encoded back to back.
  *
  * <p>Why bytes: Spark caches the results of a step with two outputs (an encode, then a decode for
- * each consumer) and keeps a GroupByKey's values in its state, re-encoding a key's whole bag on
- * every value added. As objects, encoding and decoding events there took half the CPU of reading
- * 1,000,000 lines in the benchmark; as bytes they are copies, and the events are decoded once,
- * where they are de-duplicated.
+ * each consumer) and keeps a GroupByKey's values in its state. As objects, encoding and decoding
+ * events there took half the CPU of reading 1,000,000 lines in the benchmark; as bytes they are
+ * copies, and the events are decoded once, where they are de-duplicated.
  */
 final class ShardedEvents {
 

@@ -51,12 +51,13 @@ public final class WriteErrors extends PTransform<PCollection<ErrorRecord>, PDon
             WithKeys.<String, ErrorRecord>of(
                     e -> FileSystems.matchNewResource(e.source(), false).getFilename())
                 .withKeyType(TypeDescriptors.strings()))
+        .apply("BatchPerBundle", new BatchPerBundle<>())
         .apply("GroupByInputFile", GroupByKey.create())
         .apply("WriteJsonLinesPerInputFile", ParDo.of(new WriteFileFn(errorDir)));
     return PDone.in(errors.getPipeline());
   }
 
-  static final class WriteFileFn extends DoFn<KV<String, Iterable<ErrorRecord>>, Void> {
+  static final class WriteFileFn extends DoFn<KV<String, Iterable<List<ErrorRecord>>>, Void> {
     private final String errorDir;
 
     WriteFileFn(String errorDir) {
@@ -65,10 +66,10 @@ public final class WriteErrors extends PTransform<PCollection<ErrorRecord>, PDon
 
     /** A failure to write fails the bundle, which the runner retries: no record is dropped. */
     @ProcessElement
-    public void processElement(@Element KV<String, Iterable<ErrorRecord>> input, PaneInfo pane)
-        throws IOException {
+    public void processElement(
+        @Element KV<String, Iterable<List<ErrorRecord>>> input, PaneInfo pane) throws IOException {
       List<ErrorRecord> records = new ArrayList<>();
-      input.getValue().forEach(records::add);
+      input.getValue().forEach(records::addAll);
       records.sort(Comparator.comparingLong(ErrorRecord::line));
       String name =
           input.getKey()

@@ -4,7 +4,6 @@ import static io.shopstream.pipeline.Events.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,23 +32,5 @@ class ShardedEventsTest {
     assertEquals(100, all.size());
     assertEquals(0, sharded.size());
     assertTrue(sharded.drain().isEmpty(), "drained twice");
-  }
-
-  @Test
-  void twoBlocksJoinedAreOneBlockOfBothInOrder() throws IOException {
-    ShardedEvents sharded = new ShardedEvents(1);
-    sharded.add(event("a", "f.csv", 2));
-    byte[] first = sharded.drain().get(0).getValue();
-    sharded.add(event("b", "g.csv", 3));
-    sharded.add(event("c", "g.csv", 4));
-    byte[] second = sharded.drain().get(0).getValue();
-
-    ByteArrayOutputStream joined = new ByteArrayOutputStream();
-    joined.writeBytes(first);
-    joined.writeBytes(second);
-
-    assertEquals(
-        List.of(event("a", "f.csv", 2), event("b", "g.csv", 3), event("c", "g.csv", 4)),
-        ShardedEvents.decode(joined.toByteArray()));
   }
 }
