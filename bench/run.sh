@@ -101,6 +101,9 @@ run_pipeline() {
     cp "$f" "$dir/raw/.landing"
     mv "$dir/raw/.landing" "$dir/raw/$(basename "$f")"
   done
+  # Counting a million rows five times a second would take CPU from the writers being measured:
+  # wait on PostgreSQL's cheap insert statistics (at least the rows committed) before counting.
+  wait_for "$db" "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'user_events'" "$valid" "$dir"
   wait_rows "$db" "source_file NOT LIKE '%/probe-%'" "$valid" "$dir"
   local last
   last=$(q "$db" "SELECT extract(epoch FROM max(ingested_at)) FROM user_events")
@@ -114,13 +117,14 @@ run_pipeline() {
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-wait_rows() { # db where expected dir
+wait_for() { # db query expected dir: until the query's number reaches expected, 15 minutes at most
   local deadline=$((SECONDS + 900))
-  until [ "$(q "$1" "SELECT count(*) FROM user_events WHERE $2")" -ge "$3" ]; do
-    [ $SECONDS -lt $deadline ] || { echo "timed out waiting for rows ($2); see $4/pipeline.log" >&2; exit 1; }
+  until [ "$(q "$1" "$2")" -ge "$3" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "timed out waiting for $3 from: $2; see $4/pipeline.log" >&2; exit 1; }
     sleep 0.2
   done
 }
+wait_rows() { wait_for "$1" "SELECT count(*) FROM user_events WHERE $2" "$3" "$4"; }
 
 check() { [ "$1" = "$2" ] && echo ok || echo "FAIL:$1!=$2"; }
 
