@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shopstream benchmark, one command: the sink floor (PostgreSQL COPY + INSERT ... ON CONFLICT),
+# shopstream benchmark, one command: the sink floor (PostgreSQL COPY + INSERT ... ON CONFLICT, median of 3),
 # shopstream throughput on DirectRunner and SparkRunner local[2] (1,000,000 events in 20 files,
 # 2% duplicates, 1% invalid lines, landed at once into a running pipeline) and latency (a
 # 100-event file landed into an idle pipeline, 10 probes), each with its correctness check.
@@ -41,26 +41,35 @@ now() { date +%s.%N; }
 # checkpoint of the one before.
 settle() { psql -q "$server" -c CHECKPOINT; }
 q() { psql -tA "$1" -c "$2"; }
+check() { [ "$1" = "$2" ] && echo ok || echo "FAIL:$1!=$2"; }
 
 # --- sink floor -----------------------------------------------------------------------------
 generate "$work/clean" "$events" 20 11 0 0.02 >/dev/null
-db=$(fresh_db shopstream_bench_sink)
-psql -q "$db" -c "CREATE UNLOGGED TABLE staging (event_id text, user_id text, product_id text,
-  product_name text, category text, price text, event_type text, ts text)"
-settle
-start=$(now)
-for f in "$work"/clean/*.csv; do
-  psql -q "$db" -c "\\copy staging FROM '$f' WITH (FORMAT csv, HEADER true)"
-done
-psql -q "$db" -c "INSERT INTO user_events (event_id, user_id, product_id, product_name, category,
-  price, event_type, event_time, source_file, source_line)
-  SELECT event_id, user_id, product_id, product_name, category, price::numeric, event_type,
-  ts::timestamptz, 'bench', 0 FROM staging ON CONFLICT (event_id) DO NOTHING"
-sink_s=$(echo "$(now) - $start" | bc)
-sink_rows=$(q "$db" "SELECT count(*) FROM user_events")
-sink_expected=$(q "$db" "SELECT count(DISTINCT event_id) FROM staging")
+# The floor is measured three times and its median kept: on a shared machine single runs of it
+# varied from 13 to 21 s, and every ratio below is taken against it.
+sink_floor() { # -> appends seconds to floor_runs, sets sink_check
+  local db start
+  db=$(fresh_db shopstream_bench_sink)
+  psql -q "$db" -c "CREATE UNLOGGED TABLE staging (event_id text, user_id text, product_id text,
+    product_name text, category text, price text, event_type text, ts text)"
+  settle
+  start=$(now)
+  for f in "$work"/clean/*.csv; do
+    psql -q "$db" -c "\\copy staging FROM '$f' WITH (FORMAT csv, HEADER true)"
+  done
+  psql -q "$db" -c "INSERT INTO user_events (event_id, user_id, product_id, product_name, category,
+    price, event_type, event_time, source_file, source_line)
+    SELECT event_id, user_id, product_id, product_name, category, price::numeric, event_type,
+    ts::timestamptz, 'bench', 0 FROM staging ON CONFLICT (event_id) DO NOTHING"
+  floor_runs+=("$(echo "$(now) - $start" | bc)")
+  [ "${sink_check:-ok}" != ok ] || sink_check=$(check "$(q "$db" "SELECT count(*) FROM user_events")" \
+    "$(q "$db" "SELECT count(DISTINCT event_id) FROM staging")")
+  psql -q "$server" -c "DROP DATABASE shopstream_bench_sink WITH (FORCE)"
+}
+floor_runs=()
+for i in 1 2 3; do sink_floor; done
+sink_s=$(printf '%s\n' "${floor_runs[@]}" | sort -n | sed -n 2p)
 sink_rate=$(echo "$events / $sink_s" | bc)
-psql -q "$server" -c "DROP DATABASE shopstream_bench_sink WITH (FORCE)"
 
 # --- shopstream -------------------------------------------------------------------------------
 summary=$(generate "$work/staging" "$events" 20 12 0.01 0.02)
@@ -126,8 +135,6 @@ wait_for() { # db query expected dir: until the query's number reaches expected,
 }
 wait_rows() { wait_for "$1" "SELECT count(*) FROM user_events WHERE $2" "$3" "$4"; }
 
-check() { [ "$1" = "$2" ] && echo ok || echo "FAIL:$1!=$2"; }
-
 runners="${BENCH_RUNNERS:-SparkRunner DirectRunner}"
 rows=()
 for runner in $runners; do
@@ -139,7 +146,7 @@ done
 
 printf '\n%s events, %s cores, %s\n' "$events" "$(nproc)" "${extra:-default options}"
 printf '%-22s %9s %11s %9s %9s %12s %12s %8s %8s\n' "" seconds events/s "of floor" "RSS MB" "lat median" "lat max" rows errors
-printf '%-22s %9.1f %11s %9s %9s %12s %12s %8s %8s\n' "sink floor (COPY+INSERT)" "$sink_s" "$sink_rate" 100% - - - "$(check "$sink_rows" "$sink_expected")" -
+printf '%-22s %9.1f %11s %9s %9s %12s %12s %8s %8s\n' "sink floor (COPY+INSERT)" "$sink_s" "$sink_rate" 100% - - - "$sink_check" -
 json=""
 for row in "${rows[@]}"; do
   declare -n r=$row
@@ -148,4 +155,4 @@ for row in "${rows[@]}"; do
     "$(( ${r[1]} * 100 / sink_rate ))" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}"
   json+=",\"$row\":{\"seconds\":${r[0]},\"events_per_s\":${r[1]},\"peak_rss_mb\":${r[2]},\"latency_median_s\":${r[3]},\"latency_max_s\":${r[4]},\"rows\":\"${r[5]}\",\"errors\":\"${r[6]}\"}"
 done
-echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"events\":$events,\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"sink\":{\"seconds\":$sink_s,\"events_per_s\":$sink_rate}$json}" >> bench/results/runs.jsonl
+echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"events\":$events,\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"sink\":{\"seconds\":$sink_s,\"events_per_s\":$sink_rate,\"runs_s\":[$(IFS=,; echo "${floor_runs[*]}")]}$json}" >> bench/results/runs.jsonl
