@@ -54,7 +54,7 @@ public final class DeduplicateEvents
         }
       }
       all.sort(Event.BY_SOURCE);
-      Set<String> seen = new HashSet<>();
+      Set<String> seen = new HashSet<>(all.size() * 4 / 3 + 1); // never resized
       List<Event> earliest = new ArrayList<>(all.size());
       for (Event event : all) {
         if (seen.add(event.eventId())) {

@@ -72,6 +72,32 @@ class WriteEventsTest {
   }
 
   @Test
+  void textWithCommasAndQuotesIsStoredAsIs(TestPipeline pipeline) throws SQLException {
+    JdbcConfig database = fresh.config();
+    Event e = event("q", "/in/a, \"b\".csv", 2);
+    Event quoted =
+        new Event(
+            e.eventId(),
+            e.userId(),
+            e.productId(),
+            "Shoes, \"Red\"",
+            e.category(),
+            e.price(),
+            e.eventType(),
+            e.eventTime(),
+            e.sourceFile(),
+            e.sourceLine());
+    pipeline
+        .apply(Create.of(List.of(List.of(quoted))).withCoder(ListCoder.of(Event.coder())))
+        .apply(new WriteEvents(database, 10));
+    pipeline.run().waitUntilFinish();
+
+    assertEquals(
+        List.of(List.of("Shoes, \"Red\"", "/in/a, \"b\".csv")),
+        TestDatabase.query(database, "SELECT product_name, source_file FROM user_events"));
+  }
+
+  @Test
   void replayingABatchStoresNothingTwice(TestPipeline pipeline) throws SQLException {
     JdbcConfig database = fresh.config();
     List<Event> events = List.of(event("a", "/in/a.csv", 2), event("b", "/in/a.csv", 3));
