@@ -20,7 +20,7 @@ import org.joda.time.Instant;
  *
  * <p>Why: Spark's streaming GroupByKey keeps a key's values in a bag state that it decodes and
  * re-encodes whole for every value added, so n values of a key cost n²/2 value encodings. Sent one
- * by one, the benchmark's 10,000 error records (500 per input file) took 40% of the CPU of reading
+ * by one, the benchmark's 10,000 error records (500 per input file) took 45% of the CPU of reading
  * 1,000,000 lines; batched, a key gets a value or two per micro-batch.
  */
 final class BatchPerBundle<K, V>
