@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shopstream.pipeline.ErrorRecord.Reason;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.util.ArrayList;
@@ -17,6 +20,8 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -95,6 +100,23 @@ class WriteEventsTest {
     assertEquals(
         List.of(List.of("Shoes, \"Red\"", "/in/a, \"b\".csv")),
         TestDatabase.query(database, "SELECT product_name, source_file FROM user_events"));
+  }
+
+  @Test
+  void csvRowsQuoteOnlyWhatMustBeQuotedAndReadBackExactly() throws IOException {
+    Event plain = event("p", "/in/a.csv", 2);
+    Event awkward =
+        new Event("w", "u,1", "p\"1", "line\nbreak", "back\\slash", "1", "view", "t\r", "", 3);
+    String csv = new String(WriteEvents.csvRows(List.of(plain, awkward)), StandardCharsets.UTF_8);
+
+    assertTrue(
+        csv.startsWith("p,u1,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z,/in/a.csv,2\n"),
+        csv);
+    List<List<String>> read = new ArrayList<>();
+    for (CSVRecord record : CSVFormat.POSTGRESQL_CSV.parse(new StringReader(csv))) {
+      read.add(record.toList());
+    }
+    assertEquals(List.of(plain.columns(), awkward.columns()), read);
   }
 
   @Test
