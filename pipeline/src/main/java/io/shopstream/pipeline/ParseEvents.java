@@ -61,8 +61,16 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
     private final Counter skipped = Metrics.counter(Metrics.SKIPPED);
     private final Metrics.ErrorCounter errors = new Metrics.ErrorCounter();
 
+    /** Kept for the bundle, as its buffers grow to a batch's size once, not once per file. */
+    private transient ShardedEvents batch;
+
     ParseFileFn(int shards) {
       this.shards = shards;
+    }
+
+    @StartBundle
+    public void startBundle() {
+      batch = new ShardedEvents(shards);
     }
 
     @ProcessElement
@@ -74,13 +82,12 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
       byte[] line = new byte[1024];
       int length = 0;
       byte[] buffer = new byte[1 << 16];
-      ShardedEvents batch = new ShardedEvents(shards);
       try (InputStream in = Channels.newInputStream(file.open())) {
         for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
           for (int i = 0; i < read; i++) {
             byte b = buffer[i];
             if (b == '\n') {
-              skippedLines += emit(source, ++lineNumber, line, length, batch, out);
+              skippedLines += emit(source, ++lineNumber, line, length, out);
               length = 0;
             } else {
               if (length == line.length) {
@@ -92,9 +99,9 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
         }
       }
       if (length > 0) { // a last line without a line end
-        skippedLines += emit(source, ++lineNumber, line, length, batch, out);
+        skippedLines += emit(source, ++lineNumber, line, length, out);
       }
-      send(batch, out);
+      send(out);
       // Counted once per file: a retried bundle re-counts whole files, never half of one.
       files.inc();
       lines.inc(lineNumber);
@@ -106,17 +113,12 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
      * returns 1 when it was skipped (header or blank).
      */
     private int emit(
-        String source,
-        long lineNumber,
-        byte[] line,
-        int length,
-        ShardedEvents batch,
-        MultiOutputReceiver out) {
+        String source, long lineNumber, byte[] line, int length, MultiOutputReceiver out) {
       Parsed parsed = LineParser.parse(source, lineNumber, line, length);
       if (parsed instanceof Valid valid) {
         batch.add(valid.event());
         if (batch.size() == BATCH) {
-          send(batch, out);
+          send(out);
         }
       } else if (parsed instanceof Invalid invalid) {
         errors.inc(invalid.error().reason());
@@ -127,7 +129,7 @@ public final class ParseEvents extends PTransform<PCollection<ReadableFile>, PCo
       return 0;
     }
 
-    private static void send(ShardedEvents batch, MultiOutputReceiver out) {
+    private void send(MultiOutputReceiver out) {
       for (KV<Integer, byte[]> shard : batch.drain()) {
         out.get(EVENTS).output(shard);
       }

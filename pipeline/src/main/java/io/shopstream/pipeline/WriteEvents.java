@@ -2,8 +2,8 @@ package io.shopstream.pipeline;
 
 import io.shopstream.pipeline.ErrorRecord.Reason;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
@@ -28,12 +28,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stores events in {@code user_events} with an idempotent batched insert, one transaction per
- * batch: {@code COPY} straight into the table, or, when the batch meets an id already stored, into
- * a staging table and on with {@code INSERT ... ON CONFLICT (event_id) DO NOTHING}; so a batch is
- * stored whole or not at all and a replayed batch stores nothing twice. Batches are cut at {@code
- * batchSize} from the lists the de-duplication groups hand over, so writes run in parallel, one per
- * group, without an extra shuffle.
+ * Stores events, as the {@link Event#copyRow COPY rows} {@link DeduplicateEvents} hands over, in
+ * {@code user_events} with an idempotent batched insert, one transaction per batch: {@code COPY}
+ * straight into the table, or, when the batch meets an id already stored, into a staging table and
+ * on with {@code INSERT ... ON CONFLICT (event_id) DO NOTHING}; so a batch is stored whole or not
+ * at all and a replayed batch stores nothing twice. Batches are cut at {@code batchSize} rows from
+ * the lists of the de-duplication groups, so writes run in parallel, one per group, without an
+ * extra shuffle.
  *
  * <p>Transient failures (lost connection, serialization failure, timeouts, server shutting down)
  * are retried with exponential backoff, forever: a batch is never dropped. A batch the database
@@ -41,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * rows become {@code DB_REJECTED} error records. The output is those records.
  */
 public final class WriteEvents
-    extends PTransform<PCollection<List<Event>>, PCollection<ErrorRecord>> {
+    extends PTransform<PCollection<List<byte[]>>, PCollection<ErrorRecord>> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WriteEvents.class);
 
@@ -78,9 +79,8 @@ public final class WriteEvents
   }
 
   @Override
-  public PCollection<ErrorRecord> expand(PCollection<List<Event>> events) {
-    return events
-        .apply("InsertBatches", ParDo.of(new InsertBatchFn(database, batchSize)))
+  public PCollection<ErrorRecord> expand(PCollection<List<byte[]>> rows) {
+    return rows.apply("InsertBatches", ParDo.of(new InsertBatchFn(database, batchSize)))
         .setCoder(ErrorRecord.coder());
   }
 
@@ -105,48 +105,14 @@ public final class WriteEvents
         || state.equals("55P03"); // lock not available
   }
 
-  /**
-   * The rows as PostgreSQL's CSV in UTF-8, a field quoted only when it must be (empty, or holding a
-   * comma, quote, line break or backslash). Commons CSV's printer quotes every field through a
-   * generic path: printing was half of the writers' own CPU in the benchmark's profile.
-   */
-  static byte[] csvRows(List<Event> events) {
-    StringBuilder csv = new StringBuilder(events.size() * 200);
-    for (Event event : events) {
-      List<String> columns = event.columns();
-      for (int i = 0; i < columns.size(); i++) {
-        if (i > 0) {
-          csv.append(',');
-        }
-        appendField(csv, columns.get(i));
-      }
-      csv.append('\n');
-    }
-    return csv.toString().getBytes(StandardCharsets.UTF_8);
+  /** The rows back to back: one COPY's input. */
+  private static byte[] concat(List<byte[]> rows) {
+    ByteArrayOutputStream all = new ByteArrayOutputStream(rows.size() * 200);
+    rows.forEach(all::writeBytes);
+    return all.toByteArray();
   }
 
-  private static void appendField(StringBuilder csv, String value) {
-    boolean plain = !value.isEmpty();
-    for (int i = 0; plain && i < value.length(); i++) {
-      char c = value.charAt(i);
-      plain = c != ',' && c != '"' && c != '\n' && c != '\r' && c != '\\';
-    }
-    if (plain) {
-      csv.append(value);
-      return;
-    }
-    csv.append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '"') {
-        csv.append('"');
-      }
-      csv.append(c);
-    }
-    csv.append('"');
-  }
-
-  static final class InsertBatchFn extends DoFn<List<Event>, ErrorRecord> {
+  static final class InsertBatchFn extends DoFn<List<byte[]>, ErrorRecord> {
     private final JdbcConfig database;
     private final int batchSize;
     private final Counter stored = Metrics.counter(Metrics.STORED);
@@ -168,15 +134,15 @@ public final class WriteEvents
 
     @ProcessElement
     public void processElement(
-        @Element List<Event> events, @Timestamp Instant arrival, OutputReceiver<ErrorRecord> out)
+        @Element List<byte[]> rows, @Timestamp Instant arrival, OutputReceiver<ErrorRecord> out)
         throws IOException, InterruptedException {
-      for (int from = 0; from < events.size(); from += batchSize) {
-        write(events.subList(from, Math.min(events.size(), from + batchSize)), out);
+      for (int from = 0; from < rows.size(); from += batchSize) {
+        write(rows.subList(from, Math.min(rows.size(), from + batchSize)), out);
       }
       lag.set(System.currentTimeMillis() - arrival.getMillis());
     }
 
-    private void write(List<Event> batch, OutputReceiver<ErrorRecord> out)
+    private void write(List<byte[]> batch, OutputReceiver<ErrorRecord> out)
         throws IOException, InterruptedException {
       try {
         count(batch.size(), insertWithRetry(batch));
@@ -186,10 +152,11 @@ public final class WriteEvents
             batch.size(),
             rowRejection.getSQLState(),
             rowRejection.getMessage());
-        for (Event event : batch) {
+        for (byte[] row : batch) {
           try {
-            count(1, insertWithRetry(List.of(event)));
+            count(1, insertWithRetry(List.of(row)));
           } catch (SQLException e) {
+            Event event = Event.fromCopyRow(row);
             errors.inc(Reason.DB_REJECTED);
             out.output(
                 ErrorRecord.of(
@@ -215,7 +182,7 @@ public final class WriteEvents
      * Inserts the rows in one statement, retrying until it succeeds or the database rejects the
      * data; only a row rejection is thrown.
      */
-    private int insertWithRetry(List<Event> events)
+    private int insertWithRetry(List<byte[]> rows)
         throws SQLException, IOException, InterruptedException {
       BackOff backoff =
           FluentBackoff.DEFAULT
@@ -225,7 +192,7 @@ public final class WriteEvents
               .backoff();
       for (int attempt = 1; ; attempt++) {
         try {
-          return insert(events);
+          return insert(rows);
         } catch (SQLException e) {
           if (isRowRejection(e)) {
             throw e;
@@ -235,7 +202,7 @@ public final class WriteEvents
           LOG.warn(
               "{} database failure writing {} rows (attempt {}, SQLSTATE {}: {}); retrying in {} ms",
               kind,
-              events.size(),
+              rows.size(),
               attempt,
               e.getSQLState(),
               e.getMessage(),
@@ -251,14 +218,14 @@ public final class WriteEvents
      * that meets a stored id (a duplicate across windows, a replay) gets a unique violation, is
      * rolled back and goes through the staging table with {@code ON CONFLICT DO NOTHING}.
      */
-    private int insert(List<Event> events) throws SQLException {
-      byte[] rows = csvRows(events);
+    private int insert(List<byte[]> rows) throws SQLException {
+      byte[] csv = concat(rows);
       try (Connection connection = dataSource.getConnection()) {
         connection.setAutoCommit(false);
         try {
           CopyManager copy = connection.unwrap(PGConnection.class).getCopyAPI();
           try {
-            long copied = copy.copyIn(COPY_INTO_TABLE, new ByteArrayInputStream(rows));
+            long copied = copy.copyIn(COPY_INTO_TABLE, new ByteArrayInputStream(csv));
             connection.commit();
             return (int) copied;
           } catch (SQLException e) {
@@ -269,7 +236,7 @@ public final class WriteEvents
           }
           try (Statement statement = connection.createStatement()) {
             statement.execute(STAGING);
-            copy.copyIn(COPY, new ByteArrayInputStream(rows));
+            copy.copyIn(COPY, new ByteArrayInputStream(csv));
             int inserted = statement.executeUpdate(INSERT);
             connection.commit();
             return inserted;

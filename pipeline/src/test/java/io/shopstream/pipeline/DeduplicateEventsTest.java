@@ -45,13 +45,15 @@ class DeduplicateEventsTest {
         .setCoder(ShardedEvents.CODER)
         .apply(new WindowByArrival<>(WINDOW))
         .apply(new DeduplicateEvents())
-        .apply(Flatten.iterables());
+        .apply(Flatten.iterables())
+        .apply("Decode", MapElements.into(TypeDescriptor.of(Event.class)).via(Event::fromCopyRow))
+        .setCoder(Events.CODER);
   }
 
   @Test
   void withinAWindowTheEarliestFileAndLineWins(TestPipeline pipeline) {
     TestStream<Event> stream =
-        TestStream.create(Event.coder())
+        TestStream.create(Events.CODER)
             .addElements(
                 at(1, event("a", "/in/b.csv", 2)),
                 at(1, event("a", "/in/a.csv", 9)),
@@ -70,7 +72,7 @@ class DeduplicateEventsTest {
   @Test
   void acrossWindowsEachWindowKeepsItsOwnCopyForTheDatabaseToSettle(TestPipeline pipeline) {
     TestStream<Event> stream =
-        TestStream.create(Event.coder())
+        TestStream.create(Events.CODER)
             .addElements(at(1, event("a", "/in/a.csv", 2)))
             .advanceWatermarkTo(T0.plus(Duration.standardSeconds(6)))
             .addElements(at(7, event("a", "/in/c.csv", 2)), at(8, event("c", "/in/c.csv", 3)))
@@ -88,7 +90,7 @@ class DeduplicateEventsTest {
   @Test
   void lateDataWithinTheAllowedLatenessIsStillEmitted(TestPipeline pipeline) {
     TestStream<Event> stream =
-        TestStream.create(Event.coder())
+        TestStream.create(Events.CODER)
             .addElements(at(1, event("a", "/in/a.csv", 2)))
             .advanceWatermarkTo(T0.plus(Duration.standardMinutes(10)))
             .addElements(at(2, event("late", "/in/b.csv", 2)), at(3, event("a", "/in/b.csv", 5)))

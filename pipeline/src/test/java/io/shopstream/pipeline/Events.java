@@ -3,6 +3,7 @@ package io.shopstream.pipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.values.KV;
 
 /** Test events. */
@@ -16,13 +17,38 @@ final class Events {
     return one.drain().get(0);
   }
 
+  /** The events of a block {@link ParseEvents} emits. */
   static List<Event> decode(KV<Integer, byte[]> sharded) {
     try {
-      return ShardedEvents.decode(sharded.getValue());
+      return ShardedEvents.Block.read(sharded.getValue()).rows().stream()
+          .map(Event::fromCopyRow)
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
+
+  /** The events as the COPY rows {@link WriteEvents} takes. */
+  static List<byte[]> rows(List<Event> events) {
+    return events.stream().map(Event::copyRow).toList();
+  }
+
+  /** A coder for tests that pass events around (the pipeline passes COPY rows). */
+  static final Coder<Event> CODER =
+      new TextFieldsCoder<>(
+          Event::columns,
+          f ->
+              new Event(
+                  f.get(0),
+                  f.get(1),
+                  f.get(2),
+                  f.get(3),
+                  f.get(4),
+                  f.get(5),
+                  f.get(6),
+                  f.get(7),
+                  f.get(8),
+                  Long.parseLong(f.get(9))));
 
   static Event event(String id, String file, long line) {
     return new Event(

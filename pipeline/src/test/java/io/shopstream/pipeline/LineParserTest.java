@@ -75,6 +75,7 @@ class LineParserTest {
     assertInstanceOf(Skipped.class, parse(String.join(",", LineParser.COLUMNS)));
     assertInstanceOf(Skipped.class, parse(""));
     assertInstanceOf(Skipped.class, parse("   \t"));
+    assertInstanceOf(Skipped.class, parse(" \u000B\u3000")); // whitespace, not plain ASCII
     assertInstanceOf(Skipped.class, parse(2, "\r".getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -99,6 +100,10 @@ class LineParserTest {
         "e1,u1,p1,Shoes,Clothing,abc,view,2026-01-01T10:00:00Z | BAD_PRICE",
         "e1,u1,p1,Shoes,Clothing,19.,view,2026-01-01T10:00:00Z | BAD_PRICE",
         "e1,u1,p1,Shoes,Clothing,100000000,view,2026-01-01T10:00:00Z | BAD_PRICE",
+        "e1,u1,p1,Shoes,Clothing,.5,view,2026-01-01T10:00:00Z | BAD_PRICE",
+        "e1,u1,p1,Shoes,Clothing,+1,view,2026-01-01T10:00:00Z | BAD_PRICE",
+        "e1,u1,p1,Shoes,Clothing,1.2.3,view,2026-01-01T10:00:00Z | BAD_PRICE",
+        "e1,u1,p1,Shoes,Clothing,１,view,2026-01-01T10:00:00Z | BAD_PRICE",
         "e1,u1,p1,Shoes,Clothing,19.99,View,2026-01-01T10:00:00Z | BAD_EVENT_TYPE",
         "e1,u1,p1,Shoes,Clothing,19.99,refund,2026-01-01T10:00:00Z | BAD_EVENT_TYPE",
         "e1,u1,p1,Shoes,Clothing,19.99,view,2026-01-01 | BAD_TIMESTAMP",
@@ -155,6 +160,9 @@ class LineParserTest {
     assertEquals(
         "99999999.99",
         valid("e1,u1,p1,Shoes,Clothing,99999999.99,view,2026-01-01T10:00:00Z").price());
+    assertEquals(
+        "0099999999.9",
+        valid("e1,u1,p1,Shoes,Clothing,0099999999.9,view,2026-01-01T10:00:00Z").price());
   }
 
   @ParameterizedTest
@@ -166,6 +174,11 @@ class LineParserTest {
     "2026-01-01T10:00:00.5-01:30, 2026-01-01T11:30:00.500Z",
     "2026-01-01T10:00:00.5Z, 2026-01-01T10:00:00.500Z",
     "2026-01-01T10:00:00.000Z, 2026-01-01T10:00:00Z",
+    "2026-01-01T10:00:00.120Z, 2026-01-01T10:00:00.120Z",
+    "2026-01-01T10:00:00.120000Z, 2026-01-01T10:00:00.120Z",
+    "2026-01-01T10:00:00.000001Z, 2026-01-01T10:00:00.000001Z",
+    "2026-01-01T10:00:00.000000100Z, 2026-01-01T10:00:00.000000100Z",
+    "0001-01-01T00:00:00.1Z, 0001-01-01T00:00:00.100Z",
     "2026-01-01T10:00:00.123456789Z, 2026-01-01T10:00:00.123456789Z",
     "2028-02-29T23:59:59.9Z, 2028-02-29T23:59:59.900Z",
     "2026-01-01t10:00:00z, 2026-01-01T10:00:00Z",
@@ -179,6 +192,7 @@ class LineParserTest {
     invalid("e1,u1,p1,Sh\u0000oes,Clothing,1,view,2026-01-01T10:00:00Z", Reason.CONTROL_CHARACTER);
     invalid("e1,u1,p1,Sh\roes,Clothing,1,view,2026-01-01T10:00:00Z", Reason.CONTROL_CHARACTER);
     invalid("e1,u1,p1,Shoes\u007F,Clothing,1,view,2026-01-01T10:00:00Z", Reason.CONTROL_CHARACTER);
+    invalid("e1,u1,p1,Shoes\u0085,Clothing,1,view,2026-01-01T10:00:00Z", Reason.CONTROL_CHARACTER);
     assertEquals(
         "Sh\toes", valid("e1,u1,p1,Sh\toes,Clothing,1,view,2026-01-01T10:00:00Z").productName());
   }

@@ -41,7 +41,7 @@ class ParseEventsTest {
             "Decode",
             MapElements.into(TypeDescriptors.lists(TypeDescriptor.of(Event.class)))
                 .via(Events::decode))
-        .setCoder(ListCoder.of(Event.coder()));
+        .setCoder(ListCoder.of(Events.CODER));
   }
 
   @Test

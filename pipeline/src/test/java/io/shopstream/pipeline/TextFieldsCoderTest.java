@@ -11,20 +11,10 @@ import org.junit.jupiter.api.Test;
 class TextFieldsCoderTest {
 
   @Test
-  void eventsRoundTripWithMultiByteAndEmptyText() throws Exception {
+  void recordsRoundTripWithMultiByteAndEmptyText() throws Exception {
     CoderProperties.coderDecodeEncodeEqual(
-        Event.coder(),
-        new Event(
-            "e-1",
-            "u",
-            "p",
-            "Crème brûlée ☕ 𝄞",
-            "",
-            "1.50",
-            "view",
-            "2026-01-01T00:00:00Z",
-            "/data/raw/ä.csv",
-            3_000_000_000L));
+        ErrorRecord.coder(),
+        ErrorRecord.of("/data/raw/ä.csv", 3_000_000_000L, Reason.BAD_PRICE, "", "Crème ☕ 𝄞"));
   }
 
   @Test
@@ -38,10 +28,11 @@ class TextFieldsCoderTest {
   void aTruncatedRecordIsAnErrorNotAShortRecord() throws Exception {
     byte[] bytes =
         CoderUtils.encodeToByteArray(
-            Event.coder(), new Event("e", "u", "p", "n", "c", "1", "view", "t", "f", 1));
+            ErrorRecord.coder(), ErrorRecord.of("f", 1, Reason.BAD_PRICE, "m", "r"));
     assertThrows(
         Exception.class,
         () ->
-            CoderUtils.decodeFromByteArray(Event.coder(), Arrays.copyOf(bytes, bytes.length - 3)));
+            CoderUtils.decodeFromByteArray(
+                ErrorRecord.coder(), Arrays.copyOf(bytes, bytes.length - 3)));
   }
 }
