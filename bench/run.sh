@@ -83,10 +83,12 @@ run_pipeline() {
   mkdir -p "$dir/raw" "$dir/error"
   db=$(fresh_db "shopstream_bench_$name")
   settle
+  # Run as users run it, with the runners/ script and the JVM settings it chooses.
+  local script=runners/direct.sh
+  [ "$runner" = SparkRunner ] && script=runners/spark-local.sh
   MAVEN_OPTS="${MAVEN_OPTS:-}${BENCH_JFR:+ -XX:StartFlightRecording=filename=$dir/pipeline.jfr,settings=profile}" \
-    mvn -q -pl pipeline exec:java -Dexec.args="--runner=$runner --sparkMaster=local[2] \
-    --checkpointDir=$dir/checkpoint --inputDir=$dir/raw --errorDir=$dir/error \
-    --jdbcUrl=$(jdbc_of "$db") $extra" >"$dir/pipeline.log" 2>&1 &
+    "$script" --sparkMaster=local[2] --checkpointDir="$dir/checkpoint" --inputDir="$dir/raw" \
+    --errorDir="$dir/error" --jdbcUrl="$(jdbc_of "$db")" $extra >"$dir/pipeline.log" 2>&1 &
   pid=$!
   # Latency probes first (the idle pipeline), the first one also the warm-up.
   local latencies=() file landed committed

@@ -24,7 +24,7 @@ public record Event(
     String sourceFile,
     long sourceLine) {
 
-  /** The input's eight columns, then source file and line: the order of {@link #copyRow}. */
+  /** The input's eight columns, then source file and line, as in {@link #copyRow}. */
   List<String> columns() {
     return List.of(
         eventId,
@@ -53,14 +53,14 @@ public record Event(
    */
   byte[] copyRow() {
     StringBuilder csv = new StringBuilder(256);
-    List<String> columns = columns();
-    for (int i = 0; i < columns.size(); i++) {
-      if (i > 0) {
-        csv.append(',');
-      }
-      appendField(csv, columns.get(i));
+    for (String field :
+        new String[] {
+          eventId, userId, productId, productName, category, price, eventType, eventTime, sourceFile
+        }) {
+      appendField(csv, field);
+      csv.append(',');
     }
-    return csv.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+    return csv.append(sourceLine).append('\n').toString().getBytes(StandardCharsets.UTF_8);
   }
 
   /** The event back from its {@link #copyRow}. */
