@@ -63,15 +63,8 @@ public record Event(
     return csv.append(sourceLine).append('\n').toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The event back from its {@link #copyRow}. */
-  static Event fromCopyRow(byte[] row) {
-    List<String> f;
-    try (CSVParser parser =
-        CSVFormat.POSTGRESQL_CSV.parse(new StringReader(new String(row, StandardCharsets.UTF_8)))) {
-      f = parser.getRecords().get(0).toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading from memory cannot fail", e);
-    }
+  /** The event back from its {@link #columns}. */
+  static Event ofColumns(List<String> f) {
     return new Event(
         f.get(0),
         f.get(1),
@@ -83,6 +76,16 @@ public record Event(
         f.get(7),
         f.get(8),
         Long.parseLong(f.get(9)));
+  }
+
+  /** The event back from its {@link #copyRow}. */
+  static Event fromCopyRow(byte[] row) {
+    try (CSVParser parser =
+        CSVFormat.POSTGRESQL_CSV.parse(new StringReader(new String(row, StandardCharsets.UTF_8)))) {
+      return ofColumns(parser.getRecords().get(0).toList());
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading from memory cannot fail", e);
+    }
   }
 
   private static void appendField(StringBuilder csv, String value) {

@@ -34,21 +34,7 @@ final class Events {
   }
 
   /** A coder for tests that pass events around (the pipeline passes COPY rows). */
-  static final Coder<Event> CODER =
-      new TextFieldsCoder<>(
-          Event::columns,
-          f ->
-              new Event(
-                  f.get(0),
-                  f.get(1),
-                  f.get(2),
-                  f.get(3),
-                  f.get(4),
-                  f.get(5),
-                  f.get(6),
-                  f.get(7),
-                  f.get(8),
-                  Long.parseLong(f.get(9))));
+  static final Coder<Event> CODER = new TextFieldsCoder<>(Event::columns, Event::ofColumns);
 
   static Event event(String id, String file, long line) {
     return new Event(
