@@ -17,3 +17,37 @@ CREATE TABLE IF NOT EXISTS user_events (
 CREATE INDEX IF NOT EXISTS user_events_user_id_idx    ON user_events (user_id);
 CREATE INDEX IF NOT EXISTS user_events_event_type_idx ON user_events (event_type);
 CREATE INDEX IF NOT EXISTS user_events_event_time_idx ON user_events (event_time);
+
+-- The file ledger: one row per ingested file version (path, size, modification time), committed
+-- in the same transaction as the version's rows, so it alone says what has been ingested.
+CREATE TABLE IF NOT EXISTS ingested_files (
+    file_id          bigserial   PRIMARY KEY,
+    path             text        NOT NULL,
+    size             bigint      NOT NULL,
+    modified_at      timestamptz NOT NULL,
+    found_at         timestamptz NOT NULL,
+    committed_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    lines            bigint      NOT NULL,
+    stored           bigint      NOT NULL,
+    duplicates       bigint      NOT NULL,
+    skipped          bigint      NOT NULL,
+    errors           bigint      NOT NULL,
+    errors_by_reason jsonb       NOT NULL DEFAULT '{}',
+    error_file       text,
+    read_by          text        NOT NULL,
+    UNIQUE (path, size, modified_at),
+    CHECK (lines = stored + duplicates + skipped + errors)
+);
+
+CREATE INDEX IF NOT EXISTS ingested_files_committed_at_idx ON ingested_files (committed_at);
+
+-- One-minute tumbling windows of event_time, per category and event type: every stored row
+-- counted once, in the transaction that stored it (late events included).
+CREATE TABLE IF NOT EXISTS event_stats_minute (
+    minute     timestamptz    NOT NULL,
+    category   varchar(64)    NOT NULL,
+    event_type varchar(16)    NOT NULL,
+    events     bigint         NOT NULL,
+    revenue    numeric(20, 2) NOT NULL,
+    PRIMARY KEY (minute, category, event_type)
+);

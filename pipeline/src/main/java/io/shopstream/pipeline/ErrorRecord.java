@@ -4,8 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
-import java.util.List;
-import org.apache.beam.sdk.coders.Coder;
 
 /**
  * A rejected input line with its failure context (the dead letter of SPEC.md section 7): it keeps
@@ -50,20 +48,5 @@ public record ErrorRecord(
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a tree of strings always serialises", e);
     }
-  }
-
-  public static Coder<ErrorRecord> coder() {
-    return new TextFieldsCoder<>(
-        e ->
-            List.of(
-                e.source, Long.toString(e.line), e.reason.name(), e.message, e.raw, e.detectedAt),
-        f ->
-            new ErrorRecord(
-                f.get(0),
-                Long.parseLong(f.get(1)),
-                Reason.valueOf(f.get(2)),
-                f.get(3),
-                f.get(4),
-                f.get(5)));
   }
 }

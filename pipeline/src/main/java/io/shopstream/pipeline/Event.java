@@ -1,12 +1,8 @@
 package io.shopstream.pipeline;
 
-import java.io.IOException;
-import java.io.StringReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
 
 /**
  * A valid event (SPEC.md section 4) with where it came from. {@code price} is the validated decimal
@@ -46,7 +42,7 @@ public record Event(
 
   /**
    * The event as one line of PostgreSQL's CSV in UTF-8, {@link #columns} in order, ending with a
-   * line feed: the form in which events travel from {@link ParseEvents} to {@code COPY}. A field is
+   * line feed: the form in which events are sent to {@code COPY}. A field is
    * quoted only when it must be (empty, or holding a comma, quote, line break or backslash);
    * Commons CSV's printer quotes every field through a generic path, half of the writers' own CPU
    * once.
@@ -76,16 +72,6 @@ public record Event(
         f.get(7),
         f.get(8),
         Long.parseLong(f.get(9)));
-  }
-
-  /** The event back from its {@link #copyRow}. */
-  static Event fromCopyRow(byte[] row) {
-    try (CSVParser parser =
-        CSVFormat.POSTGRESQL_CSV.parse(new StringReader(new String(row, StandardCharsets.UTF_8)))) {
-      return ofColumns(parser.getRecords().get(0).toList());
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading from memory cannot fail", e);
-    }
   }
 
   private static void appendField(StringBuilder csv, String value) {

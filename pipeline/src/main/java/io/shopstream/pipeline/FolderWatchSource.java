@@ -2,118 +2,108 @@ package io.shopstream.pipeline;
 
 import java.io.IOException;
 import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
-import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.UnboundedSource;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
-import org.apache.beam.sdk.io.fs.MatchResult;
-import org.apache.beam.sdk.io.fs.MatchResult.Metadata;
-import org.apache.beam.sdk.io.fs.MetadataCoderV2;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.joda.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An unbounded source of the files landing in a folder, listed through Beam's {@link FileSystems}
- * (so any registered file system works). It exists because {@code FileIO.match().continuously()} is
- * a splittable DoFn the SparkRunner cannot translate.
+ * An unbounded source of the file versions in a folder that the ledger ({@code ingested_files})
+ * has not committed. It exists because {@code FileIO.match().continuously()} is a splittable DoFn
+ * the SparkRunner cannot translate, and because PostgreSQL, not the runner's checkpoint, decides
+ * what has been ingested (SPEC.md section 6).
  *
- * <p>Its checkpoint mark is a high-water mark: every file modified at or before {@code horizon} has
- * been emitted, and the names of emitted files modified after it are kept. The horizon trails the
- * newest emitted file by {@code settleMillis}, so the mark's size depends on how many files land in
- * that time, not on how many were ever read; and a restart from the mark never emits a file twice.
- * A file whose modification time is already behind the horizon when it lands (say, an old file
- * moved in with {@code mv}) is not read: touch it first.
+ * <p>Its only state is the versions it emitted that are not committed yet (in flight), so that a
+ * version is not emitted again while it is being ingested. That state is bounded by the files in
+ * the folder, and losing it costs work, never data: a version emitted twice is ingested once,
+ * since the ingest takes a lock on the version and commits its ledger row with its rows. So the
+ * checkpoint mark's in-flight versions are trusted only by a reader in the JVM that wrote them
+ * (the DirectRunner re-creates readers from marks as it goes); a restarted pipeline emits every
+ * uncommitted version again, whatever checkpoint it resumed from. A version still uncommitted
+ * {@code inFlightTimeout} after it was emitted is emitted again, in case a runner lost it.
  *
- * <p>Elements are stamped with the time the file was found; the watermark is the current time.
+ * <p>Elements are stamped with the time the version was found; the watermark is the current time.
  */
-final class FolderWatchSource extends UnboundedSource<Metadata, FolderWatchSource.Mark> {
+final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSource.Mark> {
 
   private static final Logger LOG = LoggerFactory.getLogger(FolderWatchSource.class);
 
-  private final String filepattern;
+  /** This JVM: a mark written by another one (before a restart) is not trusted. */
+  private static final String PROCESS = UUID.randomUUID().toString();
+
+  private final InputFolder folder;
+  private final JdbcConfig database;
   private final long pollMillis;
-  private final long settleMillis;
+  private final long inFlightTimeoutMillis;
   private final int split;
   private final int splits;
 
-  FolderWatchSource(String filepattern, long pollMillis, long settleMillis) {
-    this(filepattern, pollMillis, settleMillis, 0, 1);
+  FolderWatchSource(
+      InputFolder folder, JdbcConfig database, long pollMillis, long inFlightTimeoutMillis) {
+    this(folder, database, pollMillis, inFlightTimeoutMillis, 0, 1);
   }
 
   private FolderWatchSource(
-      String filepattern, long pollMillis, long settleMillis, int split, int splits) {
-    this.filepattern = filepattern;
+      InputFolder folder,
+      JdbcConfig database,
+      long pollMillis,
+      long inFlightTimeoutMillis,
+      int split,
+      int splits) {
+    this.folder = folder;
+    this.database = database;
     this.pollMillis = pollMillis;
-    this.settleMillis = settleMillis;
+    this.inFlightTimeoutMillis = inFlightTimeoutMillis;
     this.split = split;
     this.splits = splits;
   }
 
   /** Whether this split reads the file: files are spread over splits by name. */
-  private boolean owns(Metadata file) {
-    return Math.floorMod(file.resourceId().toString().hashCode(), splits) == split;
+  private boolean owns(FileVersion file) {
+    return Math.floorMod(file.path().hashCode(), splits) == split;
   }
 
-  /**
-   * Only visible CSV files: writers land files by renaming a hidden ({@code .} or {@code _}) one.
-   */
-  static boolean isInputFile(Metadata file) {
-    String name = file.resourceId().getFilename();
-    return name != null
-        && name.endsWith(".csv")
-        && !name.startsWith(".")
-        && !name.startsWith("_")
-        && !file.resourceId().isDirectory();
-  }
-
-  /** What has been emitted: all files modified up to {@code horizon}, plus {@code newer}. */
-  static final class Mark implements UnboundedSource.CheckpointMark, Serializable {
-    private static final long serialVersionUID = 1L;
-    final long horizon;
-    final Map<String, Long> newer;
-
-    Mark(long horizon, Map<String, Long> newer) {
-      this.horizon = horizon;
-      this.newer = newer;
-    }
-
-    boolean contains(Metadata file) {
-      return file.lastModifiedMillis() <= horizon
-          || newer.containsKey(file.resourceId().toString());
-    }
-
+  /** The versions in flight, with when they were emitted, and the JVM that emitted them. */
+  record Mark(String process, Map<FileVersion, Long> inFlight)
+      implements UnboundedSource.CheckpointMark, Serializable {
     @Override
     public void finalizeCheckpoint() {}
   }
 
   /**
-   * Splits read disjoint sets of files (by name), so files are read and parsed in parallel. Each
-   * split lists the folder itself: a listing is cheap next to reading the files.
+   * Splits read disjoint sets of files (by name), so files are ingested in parallel. Each split
+   * lists the folder itself: a listing is cheap next to reading the files.
    */
   @Override
   public List<FolderWatchSource> split(int desiredNumSplits, PipelineOptions options) {
     int n = Math.max(1, desiredNumSplits);
     return IntStream.range(0, n)
-        .mapToObj(i -> new FolderWatchSource(filepattern, pollMillis, settleMillis, i, n))
+        .mapToObj(
+            i -> new FolderWatchSource(folder, database, pollMillis, inFlightTimeoutMillis, i, n))
         .toList();
   }
 
   @Override
-  public UnboundedReader<Metadata> createReader(PipelineOptions options, Mark mark) {
-    return new Reader(this, mark == null ? new Mark(Long.MIN_VALUE, Map.of()) : mark);
+  public UnboundedReader<FileVersion> createReader(PipelineOptions options, Mark mark) {
+    boolean trusted = mark != null && mark.process().equals(PROCESS);
+    return new Reader(this, trusted ? mark.inFlight() : Map.of());
   }
 
   @Override
@@ -122,23 +112,26 @@ final class FolderWatchSource extends UnboundedSource<Metadata, FolderWatchSourc
   }
 
   @Override
-  public Coder<Metadata> getOutputCoder() {
-    return MetadataCoderV2.of();
+  public Coder<FileVersion> getOutputCoder() {
+    return SerializableCoder.of(FileVersion.class);
   }
 
-  private static final class Reader extends UnboundedReader<Metadata> {
+  private static final class Reader extends UnboundedReader<FileVersion> {
     private final FolderWatchSource source;
-    private long horizon;
-    private final Map<String, Long> emitted;
-    private final Deque<Metadata> pending = new ArrayDeque<>();
+    private final Map<FileVersion, Long> inFlight;
+
+    /** Versions known to be committed, among those last listed: they need no query. */
+    private Set<FileVersion> committed = new HashSet<>();
+
+    private final Deque<FileVersion> pending = new ArrayDeque<>();
+    private Connection connection;
     private long lastPollMillis;
-    private Metadata current;
+    private FileVersion current;
     private Instant currentTimestamp;
 
-    Reader(FolderWatchSource source, Mark mark) {
+    Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight) {
       this.source = source;
-      this.horizon = mark.horizon;
-      this.emitted = new HashMap<>(mark.newer);
+      this.inFlight = new HashMap<>(inFlight);
     }
 
     @Override
@@ -151,48 +144,81 @@ final class FolderWatchSource extends UnboundedSource<Metadata, FolderWatchSourc
       long now = System.currentTimeMillis();
       if (pending.isEmpty() && now - lastPollMillis >= source.pollMillis) {
         lastPollMillis = now;
-        poll();
+        poll(now);
       }
       current = pending.poll();
       if (current == null) {
         return false;
       }
-      emitted.put(current.resourceId().toString(), current.lastModifiedMillis());
-      currentTimestamp = Instant.now();
+      inFlight.put(current, now);
+      currentTimestamp = new Instant(now);
       return true;
     }
 
-    private void poll() throws IOException {
-      MatchResult result =
-          FileSystems.match(source.filepattern, EmptyMatchTreatment.ALLOW_IF_WILDCARD);
-      if (result.status() == MatchResult.Status.NOT_FOUND) {
-        LOG.debug("Listing {}: nothing there yet", source.filepattern);
-        return;
-      }
-      Mark seen = new Mark(horizon, emitted);
-      List<Metadata> found = new ArrayList<>();
-      int listed = 0;
-      for (Metadata file : result.metadata()) {
-        if (isInputFile(file) && source.owns(file)) {
-          listed++;
-          if (!seen.contains(file)) {
-            found.add(file);
-          }
+    private void poll(long now) throws IOException {
+      List<FileVersion> listed = new ArrayList<>();
+      for (FileVersion file : source.folder.list()) {
+        if (source.owns(file)) {
+          listed.add(file);
         }
       }
-      found.sort(
-          Comparator.comparingLong(Metadata::lastModifiedMillis)
-              .thenComparing(m -> m.resourceId().toString()));
+      Set<FileVersion> present = new HashSet<>(listed);
+      committed.retainAll(present);
+      inFlight.keySet().retainAll(present); // replaced or gone: its newer version is listed
+      List<FileVersion> unknown = listed.stream().filter(f -> !committed.contains(f)).toList();
+      if (unknown.isEmpty()) {
+        return;
+      }
+      Set<FileVersion> done;
+      try {
+        if (connection == null || !connection.isValid(5)) {
+          closeConnection();
+          connection = source.database.connect();
+        }
+        done = Ledger.committed(connection, unknown);
+      } catch (SQLException e) {
+        LOG.warn(
+            "Cannot read the file ledger ({}); listing {} again in {} ms",
+            e.getMessage(),
+            source.folder,
+            source.pollMillis);
+        closeConnection();
+        return;
+      }
+      committed.addAll(done);
+      inFlight.keySet().removeAll(done);
+      inFlight.values().removeIf(emitted -> now - emitted >= source.inFlightTimeoutMillis);
+      List<FileVersion> found =
+          unknown.stream()
+              .filter(f -> !done.contains(f) && !inFlight.containsKey(f))
+              .sorted(
+                  Comparator.comparingLong(FileVersion::modifiedMillis)
+                      .thenComparing(FileVersion::path))
+              .toList();
       pending.addAll(found);
-      if (found.isEmpty()) {
-        LOG.debug("Listed {}: {} files, none new", source.filepattern, listed);
-      } else {
-        LOG.info("Listed {}: {} files, {} new", source.filepattern, listed, found.size());
+      if (!found.isEmpty()) {
+        LOG.info(
+            "Listed {}: {} files, {} to ingest, {} in flight",
+            source.folder,
+            listed.size(),
+            found.size(),
+            inFlight.size());
+      }
+    }
+
+    private void closeConnection() {
+      if (connection != null) {
+        try {
+          connection.close();
+        } catch (SQLException e) {
+          LOG.debug("Closing the ledger connection: {}", e.getMessage());
+        }
+        connection = null;
       }
     }
 
     @Override
-    public Metadata getCurrent() {
+    public FileVersion getCurrent() {
       if (current == null) {
         throw new NoSuchElementException();
       }
@@ -212,32 +238,19 @@ final class FolderWatchSource extends UnboundedSource<Metadata, FolderWatchSourc
       return Instant.now();
     }
 
-    /**
-     * Moves the horizon up to {@code settleMillis} behind the newest emitted file, but never past a
-     * file found and not yet emitted, and forgets the names it now covers.
-     */
     @Override
     public Mark getCheckpointMark() {
-      OptionalLong newest = emitted.values().stream().mapToLong(Long::longValue).max();
-      long limit =
-          pending.stream().mapToLong(Metadata::lastModifiedMillis).min().orElse(Long.MAX_VALUE);
-      long candidate =
-          newest.isPresent()
-              ? Math.min(newest.getAsLong() - source.settleMillis, limit - 1)
-              : Long.MIN_VALUE;
-      if (candidate > horizon) {
-        horizon = candidate;
-        emitted.values().removeIf(modified -> modified <= horizon);
-      }
-      return new Mark(horizon, Map.copyOf(emitted));
+      return new Mark(PROCESS, new HashMap<>(inFlight));
     }
 
     @Override
-    public UnboundedSource<Metadata, ?> getCurrentSource() {
+    public UnboundedSource<FileVersion, ?> getCurrentSource() {
       return source;
     }
 
     @Override
-    public void close() {}
+    public void close() {
+      closeConnection();
+    }
   }
 }

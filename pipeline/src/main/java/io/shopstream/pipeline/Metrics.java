@@ -40,9 +40,9 @@ final class Metrics {
       }
     }
 
-    void inc(Reason reason) {
-      total.inc();
-      byReason.get(reason).inc();
+    void inc(Reason reason, long n) {
+      total.inc(n);
+      byReason.get(reason).inc(n);
     }
   }
 }

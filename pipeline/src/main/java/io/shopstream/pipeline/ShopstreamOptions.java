@@ -11,7 +11,7 @@ import org.apache.beam.sdk.options.StreamingOptions;
  */
 public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
-  @Description("Folder watched for new *.csv files.")
+  @Description("Folder watched for *.csv files; every version not in the file ledger is read.")
   @Default.String("data/raw")
   String getInputDir();
 
@@ -46,33 +46,13 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
   void setPollIntervalSeconds(int value);
 
-  @Description("Fixed window for de-duplication and writes, in seconds.")
-  @Default.Integer(5)
-  int getWindowSeconds();
-
-  void setWindowSeconds(int value);
-
   @Description(
-      "A landed file is read when its modification time is at most this many seconds older than"
-          + " the newest file already read (bounds the watcher's memory).")
-  @Default.Integer(3600)
-  int getFileSettleSeconds();
+      "A file version found and not committed after this many seconds is read again: a safety"
+          + " net for work a runner lost. Raise it if single files take longer to ingest.")
+  @Default.Integer(600)
+  int getInFlightTimeoutSeconds();
 
-  void setFileSettleSeconds(int value);
-
-  @Description("Rows per write transaction.")
-  @Default.Integer(5000)
-  int getWriteBatchSize();
-
-  void setWriteBatchSize(int value);
-
-  @Description(
-      "Groups per window for de-duplication and writing: the writes of a window run this many"
-          + " ways in parallel.")
-  @Default.Integer(8)
-  int getWriteShards();
-
-  void setWriteShards(int value);
+  void setInFlightTimeoutSeconds(int value);
 
   @Description("Seconds between progress lines on the console.")
   @Default.Integer(10)

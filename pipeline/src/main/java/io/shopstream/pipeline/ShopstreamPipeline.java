@@ -11,25 +11,19 @@ import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.apache.beam.runners.spark.SparkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.io.FileIO;
-import org.apache.beam.sdk.io.FileIO.ReadableFile;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
-import org.apache.beam.sdk.values.PCollectionTuple;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * shopstream: watch a folder of CSV files, validate every line, de-duplicate by event id per
- * window, store the events in PostgreSQL and the rejected lines as JSON Lines.
+ * shopstream: watch a folder of CSV files and ingest each file version exactly once: validate
+ * every line, store the events in PostgreSQL de-duplicated by event id, count them into one-minute
+ * event-time windows, write the rejected lines as JSON Lines, and commit the version's ledger row
+ * with it all.
  *
  * <pre>
- * WatchInputDir -> WindowByArrival -> OpenFiles -> ParseEvents -+-> DeduplicateEvents -> WriteEvents
- *                                                               |                          | DB_REJECTED
- *                                                               +-> errors ----------------+-> WriteErrors
+ * WatchInputDir (versions not in the ledger) -> IngestFiles (one transaction per version)
  * </pre>
  */
 public final class ShopstreamPipeline {
@@ -67,9 +61,8 @@ public final class ShopstreamPipeline {
     }
     PipelineResult result = run(options);
     // On Ctrl-C the JVM stops the runner (Spark stops its streaming context in its own hook;
-    // cancelling here as well deadlocks with it). Each batch is one transaction, so a batch
-    // cut short is rolled back by PostgreSQL, never half-stored; its files are read again on
-    // restart from the checkpoint.
+    // cancelling here as well deadlocks with it). Each file version is one transaction, so one
+    // cut short is rolled back by PostgreSQL, never half-stored, and read again on restart.
     EmbeddedPostgres database = embedded;
     Runtime.getRuntime()
         .addShutdownHook(
@@ -94,10 +87,7 @@ public final class ShopstreamPipeline {
       throw new IllegalArgumentException(culprit(args) + e.getMessage(), e);
     }
     positive("--pollIntervalSeconds", options.getPollIntervalSeconds());
-    positive("--windowSeconds", options.getWindowSeconds());
-    positive("--fileSettleSeconds", options.getFileSettleSeconds());
-    positive("--writeBatchSize", options.getWriteBatchSize());
-    positive("--writeShards", options.getWriteShards());
+    positive("--inFlightTimeoutSeconds", options.getInFlightTimeoutSeconds());
     positive("--progressIntervalSeconds", options.getProgressIntervalSeconds());
     options.setInputDir(localFolder("--inputDir", options.getInputDir()));
     options.setErrorDir(localFolder("--errorDir", options.getErrorDir()));
@@ -174,28 +164,15 @@ public final class ShopstreamPipeline {
   }
 
   static void build(Pipeline pipeline, ShopstreamOptions options, JdbcConfig database) {
-    PCollection<ReadableFile> files =
-        pipeline
-            .apply(
-                "WatchInputDir",
-                new WatchFolder(
-                    options.getInputDir(),
-                    Duration.standardSeconds(options.getPollIntervalSeconds()),
-                    Duration.standardSeconds(options.getFileSettleSeconds())))
-            .apply(
-                "WindowByArrival",
-                new WindowByArrival<>(Duration.standardSeconds(options.getWindowSeconds())))
-            .apply("OpenFiles", FileIO.readMatches());
-    PCollectionTuple parsed = files.apply("ParseEvents", new ParseEvents(options.getWriteShards()));
-    PCollection<ErrorRecord> rejected =
-        parsed
-            .get(ParseEvents.EVENTS)
-            .apply("DeduplicateEvents", new DeduplicateEvents())
-            .apply("WriteEvents", new WriteEvents(database, options.getWriteBatchSize()));
-    PCollectionList.of(parsed.get(ParseEvents.ERRORS))
-        .and(rejected)
-        .apply("AllErrors", Flatten.pCollections())
-        .apply("WriteErrors", new WriteErrors(options.getErrorDir()));
+    pipeline
+        .apply(
+            "WatchInputDir",
+            new WatchFolder(
+                options.getInputDir(),
+                database,
+                Duration.standardSeconds(options.getPollIntervalSeconds()),
+                Duration.standardSeconds(options.getInFlightTimeoutSeconds())))
+        .apply("IngestFiles", new IngestFiles(database, options.getErrorDir()));
   }
 
   private static void closeQuietly(EmbeddedPostgres database) {

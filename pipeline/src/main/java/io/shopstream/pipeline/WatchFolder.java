@@ -1,33 +1,39 @@
 package io.shopstream.pipeline;
 
 import org.apache.beam.sdk.io.Read;
-import org.apache.beam.sdk.io.fs.MatchResult.Metadata;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 
 /**
- * The files landing in a folder, each emitted once, on every runner (see {@link
- * FolderWatchSource}).
+ * The versions of the files in a folder that the ledger has not committed, on every runner (see
+ * {@link FolderWatchSource}).
  */
-public final class WatchFolder extends PTransform<PBegin, PCollection<Metadata>> {
+public final class WatchFolder extends PTransform<PBegin, PCollection<FileVersion>> {
 
   private final String folder;
+  private final JdbcConfig database;
   private final Duration pollInterval;
-  private final Duration settle;
+  private final Duration inFlightTimeout;
 
-  public WatchFolder(String folder, Duration pollInterval, Duration settle) {
+  public WatchFolder(
+      String folder, JdbcConfig database, Duration pollInterval, Duration inFlightTimeout) {
     this.folder = folder;
+    this.database = database;
     this.pollInterval = pollInterval;
-    this.settle = settle;
+    this.inFlightTimeout = inFlightTimeout;
   }
 
   @Override
-  public PCollection<Metadata> expand(PBegin begin) {
-    String pattern = folder.replaceAll("/+$", "") + "/*.csv";
+  public PCollection<FileVersion> expand(PBegin begin) {
     return begin.apply(
-        "ListNewFiles",
-        Read.from(new FolderWatchSource(pattern, pollInterval.getMillis(), settle.getMillis())));
+        "ListUncommittedVersions",
+        Read.from(
+            new FolderWatchSource(
+                new InputFolder(folder),
+                database,
+                pollInterval.getMillis(),
+                inFlightTimeout.getMillis())));
   }
 }

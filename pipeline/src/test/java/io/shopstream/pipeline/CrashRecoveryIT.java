@@ -51,8 +51,7 @@ class CrashRecoveryIT {
             "--checkpointDir=" + work.resolve("checkpoint"),
             "--inputDir=" + in,
             "--errorDir=" + errors,
-            "--jdbcUrl=" + database.url(),
-            "--windowSeconds=2");
+            "--jdbcUrl=" + database.url());
     Set<String> firstHalf = GeneratedFiles.expected(files.subList(0, 10), in).events();
     try (JavaProcess first = JavaProcess.pipeline(work.resolve("first.log"), args)) {
       for (Path file : files.subList(0, 10)) {

@@ -53,8 +53,7 @@ class DatabaseOutageIT {
                   "--checkpointDir=" + work.resolve("checkpoint"),
                   "--inputDir=" + in,
                   "--errorDir=" + Files.createDirectories(work.resolve("error")),
-                  "--jdbcUrl=" + viaProxy,
-                  "--windowSeconds=2"));
+                  "--jdbcUrl=" + viaProxy));
 
       GeneratedFiles.land(files.get(0), in);
       long first = GeneratedFiles.expected(files.subList(0, 1), in).events().size();

@@ -45,7 +45,7 @@ class EndToEndTest {
                 "--inputDir=" + in,
                 "--errorDir=" + errors,
                 "--jdbcUrl=" + database.url(),
-                "--windowSeconds=2",
+                
                 "--sparkMaster=local[2]",
                 "--checkpointDir=" + work.resolve("checkpoint")));
 

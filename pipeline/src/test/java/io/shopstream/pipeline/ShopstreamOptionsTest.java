@@ -20,8 +20,8 @@ class ShopstreamOptionsTest {
       delimiter = '|',
       value = {
         "--bogus=1 | bogus",
-        "--windowSeconds=0 | --windowSeconds",
-        "--windowSeconds=soon | windowSeconds",
+        "--inFlightTimeoutSeconds=0 | --inFlightTimeoutSeconds",
+        "--pollIntervalSeconds=soon | pollIntervalSeconds",
         "--pollIntervalSeconds=-1 | --pollIntervalSeconds",
         "--inputDir=/no/such/folder | --inputDir",
         "--errorDir=/no/such/folder | --errorDir",
@@ -43,7 +43,7 @@ class ShopstreamOptionsTest {
   void defaultsFollowTheSpec() {
     ShopstreamOptions options = ShopstreamPipeline.parse("--inputDir=" + dir, "--errorDir=" + dir);
     assertEquals(1, options.getPollIntervalSeconds());
-    assertEquals(5, options.getWindowSeconds());
+    assertEquals(600, options.getInFlightTimeoutSeconds());
     assertEquals(dir.toString(), options.getInputDir());
     assertTrue(options.isStreaming());
     assertEquals(

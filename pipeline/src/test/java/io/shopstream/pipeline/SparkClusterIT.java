@@ -84,8 +84,7 @@ class SparkClusterIT {
                   "--inputDir=" + in,
                   "--errorDir=" + errors,
                   "--checkpointDir=" + work.resolve("checkpoint"),
-                  "--jdbcUrl=" + database.url(),
-                  "--windowSeconds=2"))) {
+                  "--jdbcUrl=" + database.url()))) {
         LandingScenario.land(in, database);
         LandingScenario.assertOutcome(database, errors);
       }

@@ -1,0 +1,77 @@
+package io.shopstream.pipeline;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.util.MimeTypes;
+
+/**
+ * The error records of one file version, as JSON Lines (SPEC.md section 7), written under a hidden
+ * name as they are found and published under {@link FileVersion#errorFileName()} just before the
+ * version's transaction commits. If a crash came between the two, the version is read again and
+ * the file already published is kept as it is: it holds the same records, so each record is
+ * written once, and a reader of the folder never sees a file half-written.
+ */
+final class ErrorFile implements AutoCloseable {
+
+  private final ResourceId temp;
+  private final ResourceId published;
+  private Writer out;
+  private long records;
+
+  ErrorFile(String errorDir, FileVersion version) {
+    ResourceId dir = FileSystems.matchNewResource(errorDir, true);
+    String name = version.errorFileName();
+    this.published = dir.resolve(name, StandardResolveOptions.RESOLVE_FILE);
+    this.temp = dir.resolve("." + name + ".tmp", StandardResolveOptions.RESOLVE_FILE);
+  }
+
+  void add(ErrorRecord record) throws IOException {
+    if (out == null) {
+      out = Channels.newWriter(FileSystems.create(temp, MimeTypes.TEXT), StandardCharsets.UTF_8);
+    }
+    out.write(record.toJson());
+    out.write('\n');
+    records++;
+  }
+
+  /** Publishes the records; returns the file's path, or null when the version had none. */
+  String publish() throws IOException {
+    if (out == null) {
+      return null;
+    }
+    out.close();
+    out = null;
+    if (exists(published)) {
+      FileSystems.delete(List.of(temp), StandardMoveOptions.IGNORE_MISSING_FILES);
+    } else {
+      FileSystems.rename(List.of(temp), List.of(published));
+    }
+    return published.toString();
+  }
+
+  long records() {
+    return records;
+  }
+
+  private static boolean exists(ResourceId file) throws IOException {
+    return FileSystems.match(List.of(file.toString())).get(0).status() == MatchResult.Status.OK;
+  }
+
+  /** Drops what was not published: the version was not committed. */
+  @Override
+  public void close() throws IOException {
+    if (out != null) {
+      out.close();
+      out = null;
+      FileSystems.delete(List.of(temp), StandardMoveOptions.IGNORE_MISSING_FILES);
+    }
+  }
+}

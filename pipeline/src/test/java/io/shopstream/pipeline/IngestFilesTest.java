@@ -1,0 +1,202 @@
+package io.shopstream.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestPipelineExtension;
+import org.apache.beam.sdk.transforms.Create;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One transaction per file version, against a real PostgreSQL, on the DirectRunner. */
+@ExtendWith(TestPipelineExtension.class)
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class IngestFilesTest {
+
+  private static final String HEADER = String.join(",", LineParser.COLUMNS);
+
+  @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
+  @TempDir Path work;
+  private Path in;
+  private Path errors;
+  private JdbcConfig database;
+
+  @BeforeEach
+  void folders() throws IOException {
+    in = Files.createDirectories(work.resolve("raw"));
+    errors = Files.createDirectories(work.resolve("error"));
+    database = fresh.config();
+  }
+
+  private FileVersion write(String name, String... lines) throws IOException {
+    Path file = in.resolve(name);
+    Files.write(file, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+    return InputFolder.current(file.toString()).orElseThrow();
+  }
+
+  private void ingest(TestPipeline pipeline, FileVersion... versions) {
+    List<org.apache.beam.sdk.values.TimestampedValue<FileVersion>> found = new ArrayList<>();
+    for (FileVersion v : versions) {
+      found.add(org.apache.beam.sdk.values.TimestampedValue.of(v, Instant.now()));
+    }
+    pipeline
+        .apply(Create.timestamped(found))
+        .apply(new IngestFiles(database, errors.toString()));
+    pipeline.run().waitUntilFinish();
+  }
+
+  private List<List<String>> ledger() throws SQLException {
+    return TestDatabase.query(
+        database,
+        "SELECT regexp_replace(path, '^.*/', ''), lines, stored, duplicates, skipped, errors,"
+            + " errors_by_reason::text, regexp_replace(error_file, '^.*/', '')"
+            + " FROM ingested_files ORDER BY path");
+  }
+
+  @Test
+  void aVersionCommitsItsRowsWindowsErrorsAndLedgerRowTogether(TestPipeline pipeline)
+      throws Exception {
+    TestDatabase.query(
+        database,
+        "INSERT INTO user_events (event_id, user_id, product_id, product_name, category, price,"
+            + " event_type, event_time, source_file, source_line) VALUES ('e4', 'u', 'p', 'n',"
+            + " 'c', 1, 'view', now(), '/earlier.csv', 1) RETURNING 1");
+    FileVersion a =
+        write(
+            "a.csv",
+            HEADER,
+            "e1,u1,p1,\"Shoes, red\",Clothing,19.99,view,2026-01-01T10:00:30Z",
+            "e2,u2,p2,Mug,Home,5,purchase,2026-01-01T11:00:59+01:00",
+            "e1,u9,p9,Later copy,Clothing,1,view,2026-01-01T10:00:00Z",
+            "e5,u3,p1,Shoes,Clothing,-1,view,2026-01-01T10:00:00Z",
+            // A valid ISO-8601 instant beyond PostgreSQL's timestamptz range: DB_REJECTED.
+            "e3,u4,p2,Mug,Home,5,view,+294277-01-01T00:00:00Z",
+            "",
+            "e4,u1,p1,Shoes,Clothing,19.99,view,2026-01-01T10:01:00Z");
+    ingest(pipeline, a);
+
+    assertEquals(
+        List.of(
+            List.of(
+                "a.csv",
+                "8",
+                "2",
+                "2",
+                "2",
+                "2",
+                "{\"BAD_PRICE\": 1, \"DB_REJECTED\": 1}",
+                a.errorFileName())),
+        ledger());
+    assertEquals(
+        List.of(
+            List.of("e1", "2", "Shoes, red", "19.99"),
+            List.of("e2", "3", "Mug", "5.00"),
+            List.of("e4", "1", "n", "1.00")),
+        TestDatabase.query(
+            database,
+            "SELECT event_id, source_line, product_name, price FROM user_events ORDER BY 1"));
+    assertEquals(
+        List.of(
+            List.of("2026-01-01 10:00:00", "Clothing", "view", "1", "19.99"),
+            List.of("2026-01-01 10:00:00", "Home", "purchase", "1", "5.00")),
+        TestDatabase.query(
+            database,
+            "SELECT (minute AT TIME ZONE 'UTC')::text, category, event_type, events, revenue"
+                + " FROM event_stats_minute ORDER BY 1, 2, 3"));
+    List<JsonNode> records = LandingScenario.errorRecords(errors);
+    assertEquals(2, records.size());
+    assertEquals("BAD_PRICE", records.get(0).get("reason").asText());
+    assertEquals(5, records.get(0).get("line").asInt());
+    assertEquals("DB_REJECTED", records.get(1).get("reason").asText());
+    assertEquals(6, records.get(1).get("line").asInt());
+    assertTrue(records.get(1).get("message").asText().contains("SQLSTATE 22"));
+    assertTrue(records.get(1).get("raw").asText().startsWith("e3,u4,p2,Mug,Home,5,view,"));
+    assertEquals(a.path(), records.get(1).get("source").asText());
+  }
+
+  @Test
+  void aVersionIngestedTwiceIsStoredOnceAndItsPublishedErrorFileKept(TestPipeline pipeline)
+      throws Exception {
+    FileVersion a = write("a.csv", "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", "bad");
+    // As if an attempt cut short by a crash had published the file but not committed.
+    Path published = Files.writeString(errors.resolve(a.errorFileName()), "earlier attempt\n");
+    ingest(pipeline, a, a);
+
+    assertEquals(
+        List.of(List.of("a.csv", "2", "1", "0", "0", "1", "{\"FIELD_COUNT\": 1}", a.errorFileName())),
+        ledger());
+    assertEquals(1, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
+    assertEquals(1, TestDatabase.count(database, "SELECT sum(events) FROM event_stats_minute"));
+    assertEquals("earlier attempt\n", Files.readString(published));
+    try (var files = Files.list(errors)) {
+      assertEquals(1, files.count(), "no temporary file left");
+    }
+  }
+
+  @Test
+  void aVersionNoLongerOnDiskIsNotCommitted(TestPipeline pipeline) throws Exception {
+    FileVersion old = write("a.csv", "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z");
+    write("a.csv", "e2,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", "and one more line");
+    FileVersion gone = new FileVersion(in.resolve("gone.csv").toString(), 10, 1);
+    ingest(pipeline, old, gone);
+
+    assertEquals(List.of(), ledger());
+    assertEquals(0, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
+    try (var files = Files.list(errors)) {
+      assertEquals(0, files.count());
+    }
+  }
+
+  @Test
+  void largeVersionsStreamAndAwkwardTextIsStoredAsIs(TestPipeline pipeline) throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      lines.add("e" + i + ",u1,p1,\"Shoes, \"\"Red\"\"\",Clothing,1.5,view,2026-01-01T10:00:00Z");
+    }
+    FileVersion big = write("a, \"b\".csv", lines.toArray(String[]::new));
+    ingest(pipeline, big);
+
+    assertEquals(5000, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
+    assertEquals(
+        List.of(List.of("Shoes, \"Red\"", big.path(), "7500.00")),
+        TestDatabase.query(
+            database,
+            "SELECT min(product_name), min(source_file), sum(price) FROM user_events"));
+  }
+
+  @Test
+  void classifiesDatabaseFailures() {
+    assertTrue(IngestFiles.isRowRejection(new SQLException("out of range", "22008")));
+    assertTrue(IngestFiles.isRowRejection(new SQLException("check", "23514")));
+    assertFalse(IngestFiles.isRowRejection(new SQLException("refused", "08001")));
+    assertFalse(IngestFiles.isRowRejection(new SQLException("no table", "42P01")));
+
+    assertTrue(IngestFiles.isTransient(new SQLException("refused", "08001")));
+    assertTrue(IngestFiles.isTransient(new SQLException("lost", "08006")));
+    assertTrue(IngestFiles.isTransient(new SQLException("serialization", "40001")));
+    assertTrue(IngestFiles.isTransient(new SQLException("deadlock", "40P01")));
+    assertTrue(IngestFiles.isTransient(new SQLException("shutdown", "57P01")));
+    assertTrue(IngestFiles.isTransient(new SQLException("starting up", "57P03")));
+    assertTrue(IngestFiles.isTransient(new SQLRecoverableException("io")));
+    assertTrue(IngestFiles.isTransient(new SQLException("pool timeout")));
+    assertFalse(IngestFiles.isTransient(new SQLException("no table", "42P01")));
+    assertFalse(IngestFiles.isTransient(new SQLException("out of range", "22008")));
+  }
+}
