@@ -6,7 +6,7 @@
 set -euo pipefail
 jfr print --stack-depth 256 --events jdk.ExecutionSample "$1" | awk '
   BEGIN {
-    n = split("WriteEvents:write to PostgreSQL|KeepEarliestFn:de-duplicate|UpdateStateByKeyFunction:Spark state of the GroupByKey|LineParser:validate lines|ShardedEvents:encode events per shard|ParseFileFn:read files|WriteErrors:write error files|ClosureCleaner:Spark job set-up|Coder:other encoding and decoding|ShuffleWriter:other shuffle writing|org.apache.spark:other Spark|:anything else", steps, "|")
+    n = split("org.postgresql:PostgreSQL driver (COPY, insert, commit)|LineParser:validate lines|ErrorFile:write error files|FileLines:read files|IngestFn:other ingesting|FolderWatchSource:list the folder, ask the ledger|ClosureCleaner:Spark job set-up|Coder:encoding and decoding|org.apache.spark:other Spark|:anything else", steps, "|")
     for (i = 1; i <= n; i++) { split(steps[i], kv, ":"); key[i] = kv[1]; label[i] = kv[2] }
   }
   /^jdk.ExecutionSample/ { if (stack != "") tally(); stack = " "; next }

@@ -124,6 +124,11 @@ run_pipeline() {
   local deadline=$((SECONDS + 120))
   until [ "$(cat "$dir"/error/*.jsonl 2>/dev/null | wc -l)" -ge "$invalid" ] || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
   run_errors=$(cat "$dir"/error/*.jsonl 2>/dev/null | wc -l)
+  # The ledger: one balanced row per file (the schema's CHECK holds the balance), its lines and
+  # stored rows adding up; the minute windows: every stored row counted once.
+  run_ledger=$(check "$(q "$db" "SELECT count(*) || '/' || sum(lines) || '/' || sum(stored) FROM ingested_files WHERE path NOT LIKE '%/probe-%'")" "20/$((events + 20))/$valid")  # a header line per file
+  run_windows=$(check "$(q "$db" "SELECT sum(events) || '/' || sum(revenue) FROM event_stats_minute")" \
+    "$(q "$db" "SELECT count(*) || '/' || sum(price) FROM user_events")")
   peak_rss_mb=$(( $(sed -n 's/VmHWM:\s*\([0-9]*\) kB/\1/p' /proc/$pid/status) / 1024 ))
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
@@ -142,19 +147,19 @@ rows=()
 for runner in $runners; do
   name=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
   run_pipeline "$runner" "$name"
-  declare -a "$name=($run_s $run_rate $peak_rss_mb $lat_median $lat_max $(check "$run_rows" "$valid") $(check "$run_errors" "$invalid"))"
+  declare -a "$name=($run_s $run_rate $peak_rss_mb $lat_median $lat_max $(check "$run_rows" "$valid") $(check "$run_errors" "$invalid") $run_ledger $run_windows)"
   rows+=("$name")
 done
 
 printf '\n%s events, %s cores, %s\n' "$events" "$(nproc)" "${extra:-default options}"
-printf '%-22s %9s %11s %9s %9s %12s %12s %8s %8s\n' "" seconds events/s "of floor" "RSS MB" "lat median" "lat max" rows errors
-printf '%-22s %9.1f %11s %9s %9s %12s %12s %8s %8s\n' "sink floor (COPY+INSERT)" "$sink_s" "$sink_rate" 100% - - - "$sink_check" -
+printf '%-22s %9s %11s %9s %9s %12s %12s %8s %8s %8s %8s\n' "" seconds events/s "of floor" "RSS MB" "lat median" "lat max" rows errors ledger windows
+printf '%-22s %9.1f %11s %9s %9s %12s %12s %8s %8s %8s %8s\n' "sink floor (COPY+INSERT)" "$sink_s" "$sink_rate" 100% - - - "$sink_check" - - -
 json=""
 for row in "${rows[@]}"; do
   declare -n r=$row
   label=$([ $row = spark ] && echo "SparkRunner local[2]" || echo "DirectRunner")
-  printf '%-22s %9.1f %11s %8s%% %9s %11ss %11ss %8s %8s\n' "$label" "${r[0]}" "${r[1]}" \
-    "$(( ${r[1]} * 100 / sink_rate ))" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}"
-  json+=",\"$row\":{\"seconds\":${r[0]},\"events_per_s\":${r[1]},\"peak_rss_mb\":${r[2]},\"latency_median_s\":${r[3]},\"latency_max_s\":${r[4]},\"rows\":\"${r[5]}\",\"errors\":\"${r[6]}\"}"
+  printf '%-22s %9.1f %11s %8s%% %9s %11ss %11ss %8s %8s %8s %8s\n' "$label" "${r[0]}" "${r[1]}" \
+    "$(( ${r[1]} * 100 / sink_rate ))" "${r[2]}" "${r[3]}" "${r[4]}" "${r[5]}" "${r[6]}" "${r[7]}" "${r[8]}"
+  json+=",\"$row\":{\"seconds\":${r[0]},\"events_per_s\":${r[1]},\"peak_rss_mb\":${r[2]},\"latency_median_s\":${r[3]},\"latency_max_s\":${r[4]},\"rows\":\"${r[5]}\",\"errors\":\"${r[6]}\",\"ledger\":\"${r[7]}\",\"windows\":\"${r[8]}\"}"
 done
 echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"events\":$events,\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"sink\":{\"seconds\":$sink_s,\"events_per_s\":$sink_rate,\"runs_s\":[$(IFS=,; echo "${floor_runs[*]}")]}$json}" >> bench/results/runs.jsonl

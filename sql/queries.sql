@@ -12,13 +12,11 @@ FROM user_events
 GROUP BY category
 ORDER BY buyers DESC;
 
--- Revenue per minute of event time, last hour of data.
-SELECT date_trunc('minute', event_time) AS minute,
-       count(*)                         AS purchases,
-       sum(price)                       AS revenue
-FROM user_events
+-- Revenue per minute of event time, last hour of data (the pipeline keeps the windows).
+SELECT minute, sum(events) AS purchases, sum(revenue) AS revenue
+FROM event_stats_minute
 WHERE event_type = 'purchase'
-  AND event_time > (SELECT max(event_time) FROM user_events) - interval '1 hour'
+  AND minute > (SELECT max(minute) FROM event_stats_minute) - interval '1 hour'
 GROUP BY 1
 ORDER BY 1;
 
@@ -43,3 +41,9 @@ FROM user_events
 GROUP BY 1
 ORDER BY 1 DESC
 LIMIT 10;
+
+-- shopstream files: the file ledger, newest first.
+SELECT file_id, regexp_replace(path, '^.*/', '') AS file, size, modified_at, committed_at,
+       committed_at - found_at AS took, lines, stored, duplicates, skipped, errors,
+       errors_by_reason, error_file
+FROM ingested_files ORDER BY committed_at DESC LIMIT 20;

@@ -15,9 +15,9 @@ import org.apache.beam.sdk.util.MimeTypes;
 /**
  * The error records of one file version, as JSON Lines (SPEC.md section 7), written under a hidden
  * name as they are found and published under {@link FileVersion#errorFileName()} just before the
- * version's transaction commits. If a crash came between the two, the version is read again and
- * the file already published is kept as it is: it holds the same records, so each record is
- * written once, and a reader of the folder never sees a file half-written.
+ * version's transaction commits. If a crash came between the two, the version is read again and the
+ * file already published is kept as it is: it holds the same records, so each record is written
+ * once, and a reader of the folder never sees a file half-written.
  */
 final class ErrorFile implements AutoCloseable {
 

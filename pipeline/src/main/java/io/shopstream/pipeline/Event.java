@@ -42,10 +42,9 @@ public record Event(
 
   /**
    * The event as one line of PostgreSQL's CSV in UTF-8, {@link #columns} in order, ending with a
-   * line feed: the form in which events are sent to {@code COPY}. A field is
-   * quoted only when it must be (empty, or holding a comma, quote, line break or backslash);
-   * Commons CSV's printer quotes every field through a generic path, half of the writers' own CPU
-   * once.
+   * line feed: the form in which events are sent to {@code COPY}. A field is quoted only when it
+   * must be (empty, or holding a comma, quote, line break or backslash); Commons CSV's printer
+   * quotes every field through a generic path, half of the writers' own CPU once.
    */
   byte[] copyRow() {
     StringBuilder csv = new StringBuilder(256);

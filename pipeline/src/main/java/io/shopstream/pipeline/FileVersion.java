@@ -17,8 +17,8 @@ public record FileVersion(String path, long size, long modifiedMillis) implement
   }
 
   /**
-   * The name of this version's error file: the input name, then its modification time and size,
-   * so that every version has its own ({@code a.csv.1767261600000-2048.errors.jsonl}).
+   * The name of this version's error file: the input name, then its modification time and size, so
+   * that every version has its own ({@code a.csv.1767261600000-2048.errors.jsonl}).
    */
   String errorFileName() {
     return name() + "." + modifiedMillis + "-" + size + ".errors.jsonl";
@@ -26,6 +26,11 @@ public record FileVersion(String path, long size, long modifiedMillis) implement
 
   @Override
   public String toString() {
-    return path + " (" + size + " bytes, modified " + java.time.Instant.ofEpochMilli(modifiedMillis) + ")";
+    return path
+        + " ("
+        + size
+        + " bytes, modified "
+        + java.time.Instant.ofEpochMilli(modifiedMillis)
+        + ")";
   }
 }

@@ -25,17 +25,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An unbounded source of the file versions in a folder that the ledger ({@code ingested_files})
- * has not committed. It exists because {@code FileIO.match().continuously()} is a splittable DoFn
- * the SparkRunner cannot translate, and because PostgreSQL, not the runner's checkpoint, decides
- * what has been ingested (SPEC.md section 6).
+ * An unbounded source of the file versions in a folder that the ledger ({@code ingested_files}) has
+ * not committed. It exists because {@code FileIO.match().continuously()} is a splittable DoFn the
+ * SparkRunner cannot translate, and because PostgreSQL, not the runner's checkpoint, decides what
+ * has been ingested (SPEC.md section 6).
  *
  * <p>Its only state is the versions it emitted that are not committed yet (in flight), so that a
  * version is not emitted again while it is being ingested. That state is bounded by the files in
- * the folder, and losing it costs work, never data: a version emitted twice is ingested once,
- * since the ingest takes a lock on the version and commits its ledger row with its rows. So the
- * checkpoint mark's in-flight versions are trusted only by a reader in the JVM that wrote them
- * (the DirectRunner re-creates readers from marks as it goes); a restarted pipeline emits every
+ * the folder, and losing it costs work, never data: a version emitted twice is ingested once, since
+ * the ingest takes a lock on the version and commits its ledger row with its rows. So the
+ * checkpoint mark's in-flight versions are trusted only by a reader in the JVM that wrote them (the
+ * DirectRunner re-creates readers from marks as it goes); a restarted pipeline emits every
  * uncommitted version again, whatever checkpoint it resumed from. A version still uncommitted
  * {@code inFlightTimeout} after it was emitted is emitted again, in case a runner lost it.
  *
@@ -125,6 +125,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
 
     private final Deque<FileVersion> pending = new ArrayDeque<>();
     private Connection connection;
+    private boolean ledgerDown;
     private long lastPollMillis;
     private FileVersion current;
     private Instant currentTimestamp;
@@ -177,13 +178,20 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
         }
         done = Ledger.committed(connection, unknown);
       } catch (SQLException e) {
-        LOG.warn(
-            "Cannot read the file ledger ({}); listing {} again in {} ms",
-            e.getMessage(),
-            source.folder,
-            source.pollMillis);
+        if (!ledgerDown) { // once per outage, not once per poll
+          LOG.warn(
+              "Cannot read the file ledger ({}); listing {} again every {} ms until it answers",
+              e.getMessage(),
+              source.folder,
+              source.pollMillis);
+        }
+        ledgerDown = true;
         closeConnection();
         return;
+      }
+      if (ledgerDown) {
+        LOG.info("The file ledger answers again");
+        ledgerDown = false;
       }
       committed.addAll(done);
       inFlight.keySet().removeAll(done);

@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * database refuses for a data reason (SQLSTATE class 22 or 23) is found by inserting in halves and
  * becomes a {@code DB_REJECTED} record. The output is the versions committed.
  */
-public final class IngestFiles extends PTransform<PCollection<FileVersion>, PCollection<FileVersion>> {
+public final class IngestFiles
+    extends PTransform<PCollection<FileVersion>, PCollection<FileVersion>> {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestFiles.class);
 
@@ -177,7 +178,10 @@ public final class IngestFiles extends PTransform<PCollection<FileVersion>, PCol
           }
           return;
         } catch (UnreadableFile e) {
-          LOG.warn("Cannot read {} ({}); it stays uncommitted and is read again later", version, e.getMessage());
+          LOG.warn(
+              "Cannot read {} ({}); it stays uncommitted and is read again later",
+              version,
+              e.getMessage());
           return;
         } catch (SQLException | IOException e) {
           long sleep = backoff.nextBackOffMillis();
@@ -188,7 +192,9 @@ public final class IngestFiles extends PTransform<PCollection<FileVersion>, PCol
               kind,
               version,
               attempt,
-              e instanceof SQLException sql ? "SQLSTATE " + sql.getSQLState() + ": " + e.getMessage() : e.toString(),
+              e instanceof SQLException sql
+                  ? "SQLSTATE " + sql.getSQLState() + ": " + e.getMessage()
+                  : e.toString(),
               sleep);
           Sleeper.DEFAULT.sleep(sleep);
         }
@@ -226,8 +232,7 @@ public final class IngestFiles extends PTransform<PCollection<FileVersion>, PCol
             connection.rollback();
             return counts;
           }
-          Ledger.record(
-              connection, version, found, counts.get(), errorFile.publish(), READ_BY);
+          Ledger.record(connection, version, found, counts.get(), errorFile.publish(), READ_BY);
           connection.commit();
           return counts;
         } catch (SQLException e) {
@@ -289,7 +294,10 @@ public final class IngestFiles extends PTransform<PCollection<FileVersion>, PCol
           throw e;
         }
         connection.rollback(whole);
-        LOG.warn("A row was refused ({}: {}); inserting in halves to find it", e.getSQLState(), e.getMessage());
+        LOG.warn(
+            "A row was refused ({}: {}); inserting in halves to find it",
+            e.getSQLState(),
+            e.getMessage());
       }
       // Within a version the earliest line of an id wins even if the database refuses it.
       try (Statement statement = connection.createStatement()) {
@@ -333,8 +341,7 @@ public final class IngestFiles extends PTransform<PCollection<FileVersion>, PCol
       }
     }
 
-    private static long insertLines(Connection connection, long from, long to)
-        throws SQLException {
+    private static long insertLines(Connection connection, long from, long to) throws SQLException {
       try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
         insert.setLong(1, from);
         insert.setLong(2, to);

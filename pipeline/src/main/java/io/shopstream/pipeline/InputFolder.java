@@ -38,7 +38,9 @@ final class InputFolder implements Serializable {
     return !path.contains("://");
   }
 
-  /** Only visible CSV files: writers land files by renaming a hidden ({@code .} or {@code _}) one. */
+  /**
+   * Only visible CSV files: writers land files by renaming a hidden ({@code .} or {@code _}) one.
+   */
   static boolean isInputName(String name) {
     return name.endsWith(".csv") && !name.startsWith(".") && !name.startsWith("_");
   }

@@ -8,8 +8,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Collection;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -57,8 +57,8 @@ final class Ledger {
   }
 
   /**
-   * Takes the version's lock for the rest of the transaction, so that two ingests of one version
-   * (a version emitted again after a restart) run one after the other, and the second finds the
+   * Takes the version's lock for the rest of the transaction, so that two ingests of one version (a
+   * version emitted again after a restart) run one after the other, and the second finds the
    * first's row.
    */
   static void lock(Connection connection, FileVersion version) throws SQLException {
@@ -88,7 +88,10 @@ final class Ledger {
       insert.setString(1, version.path());
       insert.setLong(2, version.size());
       insert.setLong(3, version.modifiedMillis());
-      insert.setObject(4, OffsetDateTime.ofInstant(java.time.Instant.ofEpochMilli(found.getMillis()), ZoneOffset.UTC));
+      insert.setObject(
+          4,
+          OffsetDateTime.ofInstant(
+              java.time.Instant.ofEpochMilli(found.getMillis()), ZoneOffset.UTC));
       insert.setLong(5, counts.lines());
       insert.setLong(6, counts.stored());
       insert.setLong(7, counts.duplicates());
@@ -101,7 +104,9 @@ final class Ledger {
     }
   }
 
-  /** {@code {"BAD_PRICE": 3, ...}}: reason codes are plain identifiers, so no escaping is needed. */
+  /**
+   * {@code {"BAD_PRICE": 3, ...}}: reason codes are plain identifiers, so no escaping is needed.
+   */
   private static String json(Map<Reason, Long> errorsByReason) {
     return Arrays.stream(Reason.values())
         .filter(errorsByReason::containsKey)

@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * shopstream: watch a folder of CSV files and ingest each file version exactly once: validate
- * every line, store the events in PostgreSQL de-duplicated by event id, count them into one-minute
+ * shopstream: watch a folder of CSV files and ingest each file version exactly once: validate every
+ * line, store the events in PostgreSQL de-duplicated by event id, count them into one-minute
  * event-time windows, write the rejected lines as JSON Lines, and commit the version's ledger row
  * with it all.
  *

@@ -5,122 +5,185 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.commons.io.file.PathUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The pipeline (bundled jar, SparkRunner local[2], a checkpoint directory) is killed with SIGKILL
- * while files are being processed and started again on the same checkpoint: every valid event is
- * stored exactly once and every bad line has exactly one error record.
+ * Chaos: the pipeline (bundled jar, SparkRunner local[2], a checkpoint directory) is killed with
+ * SIGKILL four times while files land, at random moments and in the middle of a write, and started
+ * again; before one restart its checkpoint folder is deleted. In the end every distinct valid event
+ * is stored once, every invalid line has exactly one error record, every file version has one
+ * balanced ledger row, and the minute windows agree with the stored rows.
  */
-@Timeout(value = 8, unit = TimeUnit.MINUTES)
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class CrashRecoveryIT {
+
+  private static final int FILES = 24;
 
   @TempDir Path work;
   @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
 
   @Test
-  void sigkillMidStreamThenRestartLosesNothingAndDuplicatesNothing() throws Exception {
+  void sigkillsAtAnyMomentLoseNothingAndDuplicateNothing() throws Exception {
     JdbcConfig database = fresh.config();
-    Path staging = work.resolve("staging");
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
-    List<Path> files = GeneratedFiles.generate(staging, 20, 42);
-    assertEquals(20, files.size());
-
+    Path checkpoint = work.resolve("checkpoint");
+    List<Path> files = GeneratedFiles.generate(work.resolve("staging"), FILES, 42);
     GeneratedFiles.Expected expected = GeneratedFiles.expected(files, in);
-    Set<String> expectedEvents = expected.events();
-    Set<String> expectedErrors = expected.errors();
-    assertTrue(expectedErrors.size() > 100, "the files hold invalid lines");
+    assertTrue(expected.errors().size() > 100, "the files hold invalid lines");
+    long seed = System.nanoTime();
+    Random random = new Random(seed);
+    System.out.println("CrashRecoveryIT: kill moments from seed " + seed);
 
     List<String> args =
         List.of(
             "--runner=SparkRunner",
             "--sparkMaster=local[2]",
-            "--checkpointDir=" + work.resolve("checkpoint"),
+            "--checkpointDir=" + checkpoint,
             "--inputDir=" + in,
             "--errorDir=" + errors,
             "--jdbcUrl=" + database.url());
-    Set<String> firstHalf = GeneratedFiles.expected(files.subList(0, 10), in).events();
-    try (JavaProcess first = JavaProcess.pipeline(work.resolve("first.log"), args)) {
-      for (Path file : files.subList(0, 10)) {
-        GeneratedFiles.land(file, in);
+    // Each run: three files land while the pipeline is down, three more once it has started.
+    for (int run = 1; run <= 4; run++) {
+      land(files.subList(6 * run - 6, 6 * run - 3), in);
+      if (run == 4) {
+        PathUtils.deleteDirectory(checkpoint); // the checkpoint is lost too
       }
-      awaitTrue(
-          () -> LandingScenario.storedRows(database) == firstHalf.size(), "the first half stored");
-      // Let Spark checkpoint the source's state past the first half (its state is checkpointed
-      // every few batches), so the restart can be seen to resume rather than start over.
-      long stored = System.currentTimeMillis();
-      awaitTrue(() -> newestCheckpoint(work.resolve("checkpoint")) > stored + 6000, "a checkpoint");
-      for (Path file : files.subList(10, 15)) {
-        GeneratedFiles.land(file, in);
+      try (JavaProcess pipeline = JavaProcess.pipeline(work.resolve("run" + run + ".log"), args)) {
+        long committed = committedFiles(database);
+        awaitTrue(() -> Files.readString(pipeline.log).contains("Watching"), "run " + run);
+        land(files.subList(6 * run - 3, 6 * run), in);
+        // Mid-stream: once this run has committed a file, at a random moment or in a write.
+        awaitTrue(() -> committedFiles(database) > committed, "run " + run + " committing");
+        if (run % 2 == 0) {
+          awaitWrite(database);
+        } else {
+          TimeUnit.MILLISECONDS.sleep(random.nextInt(2000));
+        }
+        pipeline.kill();
+        System.out.printf(
+            "CrashRecoveryIT: run %d killed with %d files committed, %d rows%n",
+            run, committedFiles(database), storedRows(database));
       }
-      awaitTrue(() -> LandingScenario.storedRows(database) > firstHalf.size(), "more rows stored");
-      first.kill(); // mid-stream: later files are still being read, windowed or written
     }
-    long storedAtCrash = LandingScenario.storedRows(database);
-    assertTrue(storedAtCrash < expectedEvents.size());
-
-    try (JavaProcess ignored = JavaProcess.pipeline(work.resolve("second.log"), args)) {
-      for (Path file : files.subList(15, 20)) {
-        GeneratedFiles.land(file, in);
-      }
-      awaitTrue(
-          () -> LandingScenario.storedRows(database) == expectedEvents.size(),
-          "all " + expectedEvents.size() + " events stored (" + storedAtCrash + " at the crash)");
-      awaitTrue(
-          () -> LandingScenario.errorRecords(errors).size() >= expectedErrors.size(),
-          "all " + expectedErrors.size() + " error records");
+    try (JavaProcess ignored = JavaProcess.pipeline(work.resolve("run5.log"), args)) {
+      awaitTrue(() -> committedFiles(database) == FILES, "every file committed");
     }
 
+    Map<String, Event> events = expected.events();
     assertEquals(
-        expectedEvents.size(),
-        TestDatabase.count(database, "SELECT count(DISTINCT event_id) FROM user_events"));
-    List<JsonNode> records = LandingScenario.errorRecords(errors);
+        List.of(
+            List.of(
+                "" + events.size(),
+                events.values().stream()
+                    .map(e -> new BigDecimal(e.price()))
+                    .reduce(BigDecimal.ZERO, BigDecimal::add)
+                    .setScale(2)
+                    .toString())),
+        TestDatabase.query(
+            database, "SELECT count(DISTINCT event_id), sum(price) FROM user_events"));
+    assertEquals(
+        new TreeMap<>(
+            events.values().stream()
+                .collect(Collectors.groupingBy(Event::eventType, Collectors.counting()))),
+        countsByType(database));
+
     Set<String> reported = new HashSet<>();
-    for (JsonNode e : records) {
+    for (JsonNode e : LandingScenario.errorRecords(errors)) {
       assertTrue(
           reported.add(e.get("source").asText() + ":" + e.get("line").asInt()),
           "error record written twice: " + e);
     }
-    assertEquals(expectedErrors, reported);
+    assertEquals(expected.errors(), reported);
 
-    // The restart resumed from the checkpoint: no listing found the first half new again
-    // (starting over, the first listing would find all 15 files landed before it new).
-    Matcher listed =
-        Pattern.compile("Listed \\S+: \\d+ files, (\\d+) new")
-            .matcher(Files.readString(work.resolve("second.log")));
-    int mostNew = 0;
-    while (listed.find()) {
-      mostNew = Math.max(mostNew, Integer.parseInt(listed.group(1)));
-    }
-    assertTrue(mostNew > 0 && mostNew <= 10, "most files new in one listing: " + mostNew);
+    assertEquals(
+        List.of(List.of("" + FILES, "" + lines(files), "" + expected.errors().size())),
+        TestDatabase.query(
+            database, "SELECT count(DISTINCT path), sum(lines), sum(errors) FROM ingested_files"));
+    assertEquals(
+        0,
+        TestDatabase.count(
+            database,
+            "SELECT count(*) FROM ingested_files"
+                + " WHERE lines <> stored + duplicates + skipped + errors"));
+    assertEquals(
+        events.size(), TestDatabase.count(database, "SELECT sum(stored) FROM ingested_files"));
+    LandingScenario.assertWindowsMatchEvents(database);
   }
 
-  /** The batch time of the newest Spark checkpoint written, 0 if none. */
-  private static long newestCheckpoint(Path checkpointDir) throws Exception {
-    Path dir = checkpointDir.resolve("spark-checkpoint");
-    if (!Files.isDirectory(dir)) {
-      return 0;
+  /** Waits until the pipeline is in the middle of writing a file version to PostgreSQL. */
+  private static void awaitWrite(JdbcConfig database) throws Exception {
+    try (Connection c = database.connect();
+        Statement s = c.createStatement()) {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (System.nanoTime() < deadline) {
+        try (ResultSet r =
+            s.executeQuery(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND state = 'active' AND (query LIKE 'COPY ingest_batch%'"
+                    + " OR query LIKE 'WITH stored%')")) {
+          r.next();
+          if (r.getLong(1) > 0) {
+            return;
+          }
+        }
+        TimeUnit.MILLISECONDS.sleep(2);
+      }
+      throw new AssertionError("no write seen within 2 minutes");
     }
-    try (Stream<Path> files = Files.list(dir)) {
-      return files
-          .map(f -> f.getFileName().toString())
-          .filter(f -> f.matches("checkpoint-\\d+"))
-          .mapToLong(f -> Long.parseLong(f.substring("checkpoint-".length())))
-          .max()
-          .orElse(0);
+  }
+
+  private static void land(List<Path> files, Path in) throws Exception {
+    for (Path file : files) {
+      GeneratedFiles.land(file, in);
     }
+  }
+
+  private static long committedFiles(JdbcConfig database) throws Exception {
+    return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
+  }
+
+  private static long storedRows(JdbcConfig database) throws Exception {
+    return LandingScenario.storedRows(database);
+  }
+
+  private static Map<String, Long> countsByType(JdbcConfig database) throws Exception {
+    Map<String, Long> counts = new TreeMap<>();
+    for (List<String> row :
+        TestDatabase.query(
+            database, "SELECT event_type, count(*) FROM user_events GROUP BY event_type")) {
+      counts.put(row.get(0), Long.parseLong(row.get(1)));
+    }
+    return counts;
+  }
+
+  private static long lines(List<Path> files) throws IOException {
+    long lines = 0;
+    for (Path file : files) {
+      try (Stream<String> l = Files.lines(file)) {
+        lines += l.count();
+      }
+    }
+    return lines;
   }
 }

@@ -34,7 +34,8 @@ class FolderWatchSourceTest {
   }
 
   private FolderWatchSource source(long inFlightTimeoutMillis) {
-    return new FolderWatchSource(new InputFolder(dir.toString()), database, 0, inFlightTimeoutMillis);
+    return new FolderWatchSource(
+        new InputFolder(dir.toString()), database, 0, inFlightTimeoutMillis);
   }
 
   private UnboundedReader<FileVersion> reader(FolderWatchSource source, FolderWatchSource.Mark mark)

@@ -11,16 +11,18 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /** Files made by the generator in a staging folder, landed one by one into the input folder. */
 final class GeneratedFiles {
 
-  /** What files landed in a folder must give: valid event ids and "source:line" errors. */
-  record Expected(Set<String> events, Set<String> errors) {}
+  /** What files landed in a folder must give: valid events by id and "source:line" errors. */
+  record Expected(Map<String, Event> events, Set<String> errors) {}
 
   private GeneratedFiles() {}
 
@@ -59,7 +61,7 @@ final class GeneratedFiles {
   }
 
   static Expected expected(List<Path> files, Path folder) throws Exception {
-    Expected expected = new Expected(new HashSet<>(), new HashSet<>());
+    Expected expected = new Expected(new HashMap<>(), new HashSet<>());
     for (Path file : files) {
       String source = folder.resolve(file.getFileName()).toString();
       List<String> lines = Files.readAllLines(file);
@@ -67,7 +69,7 @@ final class GeneratedFiles {
         byte[] bytes = lines.get(i).getBytes(StandardCharsets.UTF_8);
         Parsed parsed = LineParser.parse(source, i + 1, bytes, bytes.length);
         if (parsed instanceof Valid valid) {
-          expected.events().add(valid.event().eventId());
+          expected.events().putIfAbsent(valid.event().eventId(), valid.event());
         } else if (parsed instanceof Invalid) {
           expected.errors().add(source + ":" + (i + 1));
         }

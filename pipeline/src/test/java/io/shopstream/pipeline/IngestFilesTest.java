@@ -56,9 +56,7 @@ class IngestFilesTest {
     for (FileVersion v : versions) {
       found.add(org.apache.beam.sdk.values.TimestampedValue.of(v, Instant.now()));
     }
-    pipeline
-        .apply(Create.timestamped(found))
-        .apply(new IngestFiles(database, errors.toString()));
+    pipeline.apply(Create.timestamped(found)).apply(new IngestFiles(database, errors.toString()));
     pipeline.run().waitUntilFinish();
   }
 
@@ -140,7 +138,8 @@ class IngestFilesTest {
     ingest(pipeline, a, a);
 
     assertEquals(
-        List.of(List.of("a.csv", "2", "1", "0", "0", "1", "{\"FIELD_COUNT\": 1}", a.errorFileName())),
+        List.of(
+            List.of("a.csv", "2", "1", "0", "0", "1", "{\"FIELD_COUNT\": 1}", a.errorFileName())),
         ledger());
     assertEquals(1, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
     assertEquals(1, TestDatabase.count(database, "SELECT sum(events) FROM event_stats_minute"));
@@ -177,8 +176,7 @@ class IngestFilesTest {
     assertEquals(
         List.of(List.of("Shoes, \"Red\"", big.path(), "7500.00")),
         TestDatabase.query(
-            database,
-            "SELECT min(product_name), min(source_file), sum(price) FROM user_events"));
+            database, "SELECT min(product_name), min(source_file), sum(price) FROM user_events"));
   }
 
   @Test

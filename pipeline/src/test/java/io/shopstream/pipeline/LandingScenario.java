@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -111,20 +112,40 @@ final class LandingScenario {
             "c.csv:3:FIELD_COUNT",
             "c.csv:4:DB_REJECTED"),
         reported);
+    assertEquals(
+        List.of(
+            List.of("a.csv", "4", "3", "0", "1", "0", "{}"),
+            List.of("b.csv", "7", "2", "1", "2", "2", "{\"BAD_PRICE\": 1, \"MALFORMED_CSV\": 1}"),
+            List.of("c.csv", "4", "1", "1", "0", "2", "{\"DB_REJECTED\": 1, \"FIELD_COUNT\": 1}")),
+        TestDatabase.query(
+            database,
+            "SELECT regexp_replace(path, '^.*/', ''), lines, stored, duplicates, skipped, errors,"
+                + " errors_by_reason::text FROM ingested_files ORDER BY path"));
+    // One error file per version with errors, named in its ledger row, and nothing else.
     try (Stream<Path> files = Files.list(errors)) {
-      List<String> names =
-          files
-              .map(f -> f.getFileName().toString())
-              .filter(f -> !f.startsWith("."))
-              .sorted()
-              .toList();
-      // The database's refusal comes after the window fired, so it may be a later pane's file.
-      assertTrue(
-          names.equals(List.of("b.csv.errors.jsonl", "c.csv.errors.jsonl"))
-              || names.equals(
-                  List.of("b.csv.errors.jsonl", "c.csv.errors-1.jsonl", "c.csv.errors.jsonl")),
-          names.toString());
+      assertEquals(
+          TestDatabase.query(
+                  database,
+                  "SELECT error_file FROM ingested_files WHERE error_file IS NOT NULL ORDER BY 1")
+              .stream()
+              .map(row -> row.get(0))
+              .toList(),
+          files.map(Path::toString).sorted().toList());
     }
+    assertWindowsMatchEvents(database);
+  }
+
+  /** {@code event_stats_minute} holds exactly the one-minute windows of the stored rows. */
+  static void assertWindowsMatchEvents(JdbcConfig database) throws Exception {
+    assertEquals(
+        TestDatabase.query(
+            database,
+            "SELECT date_bin('1 minute', event_time, timestamptz 'epoch'), category, event_type,"
+                + " count(*), sum(price) FROM user_events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"),
+        TestDatabase.query(
+            database,
+            "SELECT minute, category, event_type, events, revenue FROM event_stats_minute"
+                + " ORDER BY 1, 2, 3"));
   }
 
   static long storedRows(JdbcConfig database) throws Exception {
@@ -132,10 +153,10 @@ final class LandingScenario {
   }
 
   /** Lands a file as writers should: written under a hidden name, then renamed. */
-  static void land(Path folder, String name, String... lines) throws IOException {
+  static Path land(Path folder, String name, String... lines) throws IOException {
     Path temp = folder.resolve(".landing-" + name);
     Files.write(temp, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
-    Files.move(temp, folder.resolve(name));
+    return Files.move(temp, folder.resolve(name), StandardCopyOption.REPLACE_EXISTING);
   }
 
   static List<JsonNode> errorRecords(Path folder) throws IOException {
