@@ -23,6 +23,7 @@ public record ErrorRecord(
     BAD_TIMESTAMP,
     BAD_ENCODING,
     CONTROL_CHARACTER,
+    HEADER_MISMATCH,
     DB_REJECTED
   }
 

@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -47,6 +48,9 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
 
   /** This JVM: a mark written by another one (before a restart) is not trusted. */
   private static final String PROCESS = UUID.randomUUID().toString();
+
+  /** The longest an idle reader waits in {@code advance()} for the next listing. */
+  private static final long IDLE_WAIT_MILLIS = 100;
 
   private final InputFolder folder;
   private final JdbcConfig database;
@@ -143,6 +147,13 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     @Override
     public boolean advance() throws IOException {
       long now = System.currentTimeMillis();
+      long untilPoll = lastPollMillis + source.pollMillis - now;
+      if (pending.isEmpty() && untilPoll > 0) {
+        // Wait a little for the next listing rather than return at once: the DirectRunner calls
+        // an idle reader again straight away, and its workers spun at a core and more.
+        sleep(Math.min(untilPoll, IDLE_WAIT_MILLIS));
+        now = System.currentTimeMillis();
+      }
       if (pending.isEmpty() && now - lastPollMillis >= source.pollMillis) {
         lastPollMillis = now;
         poll(now);
@@ -154,6 +165,15 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
       inFlight.put(current, now);
       currentTimestamp = new Instant(now);
       return true;
+    }
+
+    private static void sleep(long millis) throws IOException {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("stopped while waiting to list the folder");
+      }
     }
 
     private void poll(long now) throws IOException {

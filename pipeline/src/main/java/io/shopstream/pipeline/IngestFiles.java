@@ -387,6 +387,7 @@ public final class IngestFiles
     private final ErrorFile errorFile;
     private final ByteArrayOutputStream rows = new ByteArrayOutputStream(BLOCK + 4096);
     final Map<Reason, Long> errorsByReason = new EnumMap<>(Reason.class);
+    private LineParser.Header header;
     long lineNumber;
     long valid;
     long skipped;
@@ -447,7 +448,10 @@ public final class IngestFiles
     }
 
     private void add(byte[] line, int length) throws SQLException, IOException {
-      Parsed parsed = LineParser.parse(version.path(), ++lineNumber, line, length);
+      if (++lineNumber == 1) {
+        header = LineParser.header(line, length);
+      }
+      Parsed parsed = LineParser.parse(version.path(), lineNumber, line, length, header);
       if (parsed instanceof Valid v) {
         valid++;
         rows.writeBytes(v.event().copyRow());

@@ -15,6 +15,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -58,10 +59,97 @@ final class LineParser {
   private LineParser() {}
 
   /**
+   * The columns a file's first line names, in any order and case (SPEC.md section 3): where each of
+   * {@link #COLUMNS} is in the file's lines, and which of them it lacks.
+   */
+  record Header(List<String> names, int[] positions, List<String> missing) {
+
+    /** The header the fields are, or null when they name none of the columns (a data line). */
+    static Header of(String[] fields) {
+      List<String> names = Arrays.stream(fields).map(f -> f.toLowerCase(Locale.ROOT)).toList();
+      if (names.stream().noneMatch(COLUMNS::contains)) {
+        return null;
+      }
+      int[] positions = COLUMNS.stream().mapToInt(names::indexOf).toArray();
+      List<String> missing = COLUMNS.stream().filter(c -> !names.contains(c)).toList();
+      return new Header(names, positions, missing);
+    }
+
+    boolean sameAs(String[] fields) {
+      if (fields.length != names.size()) {
+        return false;
+      }
+      for (int i = 0; i < fields.length; i++) {
+        if (!fields[i].equalsIgnoreCase(names.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** A line decoded and split into trimmed fields, or what became of it if it got no further. */
+  private record Split(Parsed early, String line, String[] fields) {}
+
+  /** The header a file's first line is, or null. */
+  static Header header(byte[] bytes, int length) {
+    Split split = split("", 1, bytes, length);
+    return split.early() == null ? Header.of(split.fields()) : null;
+  }
+
+  /** A line of a file without a header. */
+  static Parsed parse(String source, long lineNumber, byte[] bytes, int length) {
+    return parse(source, lineNumber, bytes, length, null);
+  }
+
+  /**
    * @param bytes the line without its LF; a trailing CR (CRLF files) and a leading BOM on line 1
    *     are removed here
+   * @param header the file's header, null if it has none (its lines are in {@link #COLUMNS} order)
    */
-  static Parsed parse(String source, long lineNumber, byte[] bytes, int length) {
+  static Parsed parse(String source, long lineNumber, byte[] bytes, int length, Header header) {
+    Split split = split(source, lineNumber, bytes, length);
+    if (split.early() != null) {
+      return split.early();
+    }
+    String line = split.line();
+    String[] fields = split.fields();
+    if ((header != null && header.sameAs(fields)) || Arrays.asList(fields).equals(COLUMNS)) {
+      return SKIPPED;
+    }
+    if (header != null && !header.missing().isEmpty()) {
+      return invalid(
+          source,
+          lineNumber,
+          Reason.HEADER_MISMATCH,
+          "the file's header (line 1) lacks the column(s) " + String.join(", ", header.missing()),
+          line);
+    }
+    int width = header == null ? COLUMNS.size() : header.names().size();
+    if (fields.length != width) {
+      return invalid(
+          source,
+          lineNumber,
+          Reason.FIELD_COUNT,
+          "expected "
+              + width
+              + " fields ("
+              + String.join(",", header == null ? COLUMNS : header.names())
+              + "), found "
+              + fields.length,
+          line);
+    }
+    if (header != null) {
+      String[] ordered = new String[COLUMNS.size()];
+      for (int i = 0; i < ordered.length; i++) {
+        ordered[i] = fields[header.positions()[i]];
+      }
+      fields = ordered;
+    }
+    return validate(source, lineNumber, line, fields);
+  }
+
+  private static Split split(String source, long lineNumber, byte[] bytes, int length) {
     int start = 0;
     if (lineNumber == 1
         && length >= 3
@@ -85,21 +173,23 @@ final class LineParser {
       } catch (CharacterCodingException e) {
         String lossy =
             StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
-        return invalid(source, lineNumber, Reason.BAD_ENCODING, "line is not valid UTF-8", lossy);
+        return early(
+            invalid(source, lineNumber, Reason.BAD_ENCODING, "line is not valid UTF-8", lossy));
       }
     }
     if (line.isBlank()) {
-      return SKIPPED;
+      return early(SKIPPED);
     }
     for (int i = 0; !plain && i < line.length(); i++) {
       char c = line.charAt(i);
       if (Character.isISOControl(c) && c != '\t') {
-        return invalid(
-            source,
-            lineNumber,
-            Reason.CONTROL_CHARACTER,
-            String.format("control character U+%04X in %s", (int) c, columnAt(line, i)),
-            line);
+        return early(
+            invalid(
+                source,
+                lineNumber,
+                Reason.CONTROL_CHARACTER,
+                String.format("control character U+%04X in %s", (int) c, columnAt(line, i)),
+                line));
       }
     }
 
@@ -112,33 +202,27 @@ final class LineParser {
         List<CSVRecord> records = parser.getRecords();
         fields = records.get(0).values();
       } catch (IOException | UncheckedIOException | IllegalStateException e) {
-        return invalid(
-            source,
-            lineNumber,
-            Reason.MALFORMED_CSV,
-            "malformed CSV (unclosed or misplaced quote): " + e.getMessage(),
-            line);
+        return early(
+            invalid(
+                source,
+                lineNumber,
+                Reason.MALFORMED_CSV,
+                "malformed CSV (unclosed or misplaced quote): " + e.getMessage(),
+                line));
       }
     }
     for (int i = 0; i < fields.length; i++) {
       fields[i] = fields[i].strip();
     }
-    if (Arrays.asList(fields).equals(COLUMNS)) {
-      return SKIPPED;
-    }
-    if (fields.length != COLUMNS.size()) {
-      return invalid(
-          source,
-          lineNumber,
-          Reason.FIELD_COUNT,
-          "expected "
-              + COLUMNS.size()
-              + " fields ("
-              + String.join(",", COLUMNS)
-              + "), found "
-              + fields.length,
-          line);
-    }
+    return new Split(null, line, fields);
+  }
+
+  private static Split early(Parsed parsed) {
+    return new Split(parsed, null, null);
+  }
+
+  /** Checks the eight fields, in {@link #COLUMNS} order, against SPEC.md section 4. */
+  private static Parsed validate(String source, long lineNumber, String line, String[] fields) {
     for (int i = 0; i < fields.length; i++) {
       if (fields[i].isEmpty()) {
         return invalid(source, lineNumber, Reason.EMPTY_FIELD, COLUMNS.get(i) + " is empty", line);

@@ -144,6 +144,10 @@ public final class ShopstreamPipeline {
     JdbcConfig database =
         new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
     database.applySchema();
+    if (options.getRunner() == SparkRunner.class) {
+      SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
+      spark.setCheckpointDir(SparkCheckpoints.freshRun(spark.getCheckpointDir()));
+    }
     if (options.getRunner() == SparkRunner.class
         && System.getProperty(
                 "spark.master", options.as(SparkPipelineOptions.class).getSparkMaster())

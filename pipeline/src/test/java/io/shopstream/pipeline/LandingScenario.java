@@ -27,17 +27,17 @@ final class LandingScenario {
   private static final String HEADER = String.join(",", LineParser.COLUMNS);
 
   /**
-   * 15 lines = 6 stored + 2 duplicates + 3 skipped + 4 errors (one of them refused by PostgreSQL),
-   * in 3 files.
+   * 19 lines = 7 stored + 2 duplicates + 5 skipped + 5 errors (one of them refused by PostgreSQL),
+   * in 5 files.
    */
   static final Map<String, Long> EXPECTED_METRICS =
       Map.of(
-          Metrics.LINES, 15L,
-          Metrics.STORED, 6L,
+          Metrics.LINES, 19L,
+          Metrics.STORED, 7L,
           Metrics.DUPLICATES, 2L,
-          Metrics.SKIPPED, 3L,
-          Metrics.ERRORS, 4L,
-          Metrics.FILES, 3L);
+          Metrics.SKIPPED, 5L,
+          Metrics.ERRORS, 5L,
+          Metrics.FILES, 5L);
 
   private LandingScenario() {}
 
@@ -60,10 +60,20 @@ final class LandingScenario {
         "e5,u3,p1,Shoes,Clothing,-1,view,2026-01-01T10:00:00Z",
         "e6,u3,p1,\"Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z",
         "e7,u3,p1,Shoes," + GOOD);
+    land( // columns by the header's names, an extra one ignored
+        in,
+        "d.csv",
+        "User_Id, event_id,coupon,product_id,product_name,category,price,event_type,timestamp",
+        "u5,e10,SAVE10,p1,Shoes," + GOOD);
+    land( // a header without user_id: nothing of the file is stored
+        in,
+        "e.csv",
+        "event_id,product_id,product_name,category,price,event_type,timestamp",
+        "e11,p1,Shoes," + GOOD);
     for (String ignored : List.of(".hidden.csv", "_partial.csv", "notes.txt")) {
       land(in, ignored, "x1,u1,p1,Shoes," + GOOD);
     }
-    awaitTrue(() -> storedRows(database) == 5, "first files stored");
+    awaitTrue(() -> storedRows(database) == 6, "first files stored");
     land(
         in,
         "c.csv",
@@ -76,10 +86,11 @@ final class LandingScenario {
 
   /** Waits for, then checks, the exact rows and error records. */
   static void assertOutcome(JdbcConfig database, Path errors) throws Exception {
-    awaitTrue(() -> storedRows(database) == 6, "all events stored");
+    awaitTrue(() -> storedRows(database) == 7, "all events stored");
     assertEquals(
         List.of(
             List.of("e1", "a.csv", "2", "Shoes, red", "19.99", "2026-01-01 10:00:00"),
+            List.of("e10", "d.csv", "2", "Shoes", "19.99", "2026-01-01 10:00:00"),
             List.of("e2", "a.csv", "3", "Mug", "5.00", "2026-01-01 10:00:00"),
             List.of("e3", "a.csv", "4", "Pen", "0.50", "2026-01-01 10:00:00"),
             List.of("e4", "b.csv", "1", "Shoes", "19.99", "2026-01-01 10:00:00"),
@@ -91,7 +102,7 @@ final class LandingScenario {
                 + " price, (event_time AT TIME ZONE 'UTC')::text FROM user_events"
                 + " ORDER BY event_id"));
 
-    awaitTrue(() -> errorRecords(errors).size() == 4, "four error records");
+    awaitTrue(() -> errorRecords(errors).size() == 5, "five error records");
     List<String> reported = new ArrayList<>();
     for (JsonNode e : errorRecords(errors)) {
       reported.add(
@@ -101,7 +112,7 @@ final class LandingScenario {
               + ":"
               + e.get("reason").asText());
       assertTrue(e.get("message").asText().length() > 5);
-      assertTrue(e.get("raw").asText().matches("^(e5|e6|e9|too),.*"), e.toString());
+      assertTrue(e.get("raw").asText().matches("^(e5|e6|e9|e11|too),.*"), e.toString());
       assertTrue(e.get("detected_at").asText().startsWith("20"));
     }
     reported.sort(null);
@@ -110,13 +121,16 @@ final class LandingScenario {
             "b.csv:5:BAD_PRICE",
             "b.csv:6:MALFORMED_CSV",
             "c.csv:3:FIELD_COUNT",
-            "c.csv:4:DB_REJECTED"),
+            "c.csv:4:DB_REJECTED",
+            "e.csv:2:HEADER_MISMATCH"),
         reported);
     assertEquals(
         List.of(
             List.of("a.csv", "4", "3", "0", "1", "0", "{}"),
             List.of("b.csv", "7", "2", "1", "2", "2", "{\"BAD_PRICE\": 1, \"MALFORMED_CSV\": 1}"),
-            List.of("c.csv", "4", "1", "1", "0", "2", "{\"DB_REJECTED\": 1, \"FIELD_COUNT\": 1}")),
+            List.of("c.csv", "4", "1", "1", "0", "2", "{\"DB_REJECTED\": 1, \"FIELD_COUNT\": 1}"),
+            List.of("d.csv", "2", "1", "0", "1", "0", "{}"),
+            List.of("e.csv", "2", "0", "0", "1", "1", "{\"HEADER_MISMATCH\": 1}")),
         TestDatabase.query(
             database,
             "SELECT regexp_replace(path, '^.*/', ''), lines, stored, duplicates, skipped, errors,"

@@ -79,6 +79,54 @@ class LineParserTest {
     assertInstanceOf(Skipped.class, parse(2, "\r".getBytes(StandardCharsets.UTF_8)));
   }
 
+  private static LineParser.Header header(String line) {
+    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+    return LineParser.header(bytes, bytes.length);
+  }
+
+  private static Parsed parse(String line, LineParser.Header header) {
+    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+    return LineParser.parse("file:///in/a.csv", 2, bytes, bytes.length, header);
+  }
+
+  @Test
+  void aHeaderMapsColumnsByNameInAnyOrderAndCaseAndIgnoresExtraColumns() {
+    String names =
+        " User_ID ,event_id,coupon,product_id,product_name,category,price,EVENT_TYPE,timestamp";
+    LineParser.Header header = header(names);
+    Event e =
+        assertInstanceOf(
+                Valid.class,
+                parse("u1,e1,SAVE10,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z", header))
+            .event();
+    assertEquals(Events.event("e1", "file:///in/a.csv", 2), e);
+    assertInstanceOf(Skipped.class, parse(names.toLowerCase(), header), "the header again");
+    assertInstanceOf(Skipped.class, parse("", header));
+    ErrorRecord short8 = assertInstanceOf(Invalid.class, parse(GOOD, header)).error();
+    assertEquals(Reason.FIELD_COUNT, short8.reason());
+    assertTrue(short8.message().contains("expected 9 fields"), short8.message());
+  }
+
+  @Test
+  void aHeaderLackingAColumnMakesEveryDataLineAHeaderMismatch() {
+    LineParser.Header header =
+        header("event_id,product_id,product_name,category,price,event_type,timestamp");
+    ErrorRecord error =
+        assertInstanceOf(
+                Invalid.class, parse("e1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", header))
+            .error();
+    assertEquals(Reason.HEADER_MISMATCH, error.reason());
+    assertTrue(error.message().contains("user_id"), error.message());
+    assertEquals("e1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", error.raw());
+    assertInstanceOf(Skipped.class, parse("", header));
+  }
+
+  @Test
+  void aFirstLineNamingNoColumnIsData() {
+    assertEquals(null, header(GOOD));
+    assertEquals(null, header("\"unclosed"));
+  }
+
   @Test
   void openQuoteIsMalformedAndConfinedToItsLine() {
     invalid("e1,u1,p1,\"Shoes, red,Clothing,19.99,view,2026-01-01T10:00:00Z", Reason.MALFORMED_CSV);
