@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.stream.Stream;
 import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
@@ -55,14 +54,13 @@ final class SparkCheckpoints {
 
   /** When anything in the folder was last written (Spark writes a checkpoint every few batches). */
   private static Instant lastWritten(Path run) throws IOException {
+    Instant newest = Instant.EPOCH;
     try (Stream<Path> files = Files.walk(run)) {
-      List<Path> all = files.toList();
-      Instant newest = Instant.EPOCH;
-      for (Path f : all) {
-        Instant t = Files.getLastModifiedTime(f).toInstant();
-        newest = t.isAfter(newest) ? t : newest;
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Instant written = Files.getLastModifiedTime(file).toInstant();
+        newest = written.isAfter(newest) ? written : newest;
       }
-      return newest;
     }
+    return newest;
   }
 }
