@@ -78,7 +78,7 @@ class CrashRecoveryIT {
         if (run % 2 == 0) {
           awaitWrite(database);
         } else {
-          TimeUnit.MILLISECONDS.sleep(random.nextInt(800)); // files commit every ~0.2-0.4 s
+          TimeUnit.MILLISECONDS.sleep(random.nextInt(300)); // files commit every 0.1 s or so
         }
         pipeline.kill();
         System.out.printf(
