@@ -284,21 +284,14 @@ public final class IngestFiles
     /** Inserts the staged rows; rows the database refuses are added to {@code rejected}. */
     private static long insert(Connection connection, List<ErrorRecord> rejected)
         throws SQLException {
-      Savepoint whole = connection.setSavepoint();
-      try {
-        long storedRows = insertLines(connection, 0, Long.MAX_VALUE);
-        connection.releaseSavepoint(whole);
-        return storedRows;
-      } catch (SQLException e) {
-        if (!isRowRejection(e)) {
-          throw e;
-        }
-        connection.rollback(whole);
-        LOG.warn(
-            "A row was refused ({}: {}); inserting in halves to find it",
-            e.getSQLState(),
-            e.getMessage());
+      Attempt all = attempt(connection, 0, Long.MAX_VALUE);
+      if (all.refusal() == null) {
+        return all.stored();
       }
+      LOG.warn(
+          "A row was refused ({}: {}); inserting in halves to find it",
+          all.refusal().getSQLState(),
+          all.refusal().getMessage());
       // Within a version the earliest line of an id wins even if the database refuses it.
       try (Statement statement = connection.createStatement()) {
         statement.execute(
@@ -321,23 +314,35 @@ public final class IngestFiles
       if (staged.isEmpty()) {
         return 0;
       }
+      Attempt attempt = attempt(connection, staged.get(0), staged.get(staged.size() - 1));
+      if (attempt.refusal() == null) {
+        return attempt.stored();
+      }
+      if (staged.size() == 1) {
+        rejected.add(refused(connection, staged.get(0), attempt.refusal()));
+        return 0;
+      }
+      int half = staged.size() / 2;
+      return insertInHalves(connection, staged.subList(0, half), rejected)
+          + insertInHalves(connection, staged.subList(half, staged.size()), rejected);
+    }
+
+    /** The rows stored, or the row rejection that rolled the attempt back. */
+    private record Attempt(long stored, SQLException refusal) {}
+
+    /** Inserts the staged lines {@code from..to} under a savepoint, undone if a row is refused. */
+    private static Attempt attempt(Connection connection, long from, long to) throws SQLException {
       Savepoint savepoint = connection.setSavepoint();
       try {
-        long storedRows = insertLines(connection, staged.get(0), staged.get(staged.size() - 1));
+        long stored = insertLines(connection, from, to);
         connection.releaseSavepoint(savepoint);
-        return storedRows;
+        return new Attempt(stored, null);
       } catch (SQLException e) {
         if (!isRowRejection(e)) {
           throw e;
         }
         connection.rollback(savepoint);
-        if (staged.size() == 1) {
-          rejected.add(refused(connection, staged.get(0), e));
-          return 0;
-        }
-        int half = staged.size() / 2;
-        return insertInHalves(connection, staged.subList(0, half), rejected)
-            + insertInHalves(connection, staged.subList(half, staged.size()), rejected);
+        return new Attempt(0, e);
       }
     }
 

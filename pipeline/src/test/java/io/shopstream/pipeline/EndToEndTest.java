@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.PipelineResult;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,7 +37,18 @@ class EndToEndTest {
     }
   }
 
-  private void start(String runner, JdbcConfig database, Path in, Path errors) throws Exception {
+  private JdbcConfig database;
+  private Path in;
+  private Path errors;
+
+  @BeforeEach
+  void folders() throws Exception {
+    database = fresh.config();
+    in = Files.createDirectories(work.resolve("raw"));
+    errors = Files.createDirectories(work.resolve("error"));
+  }
+
+  private void start(String runner) throws Exception {
     result =
         ShopstreamPipeline.run(
             ShopstreamPipeline.parse(
@@ -51,10 +63,7 @@ class EndToEndTest {
   @ParameterizedTest
   @ValueSource(strings = {"DirectRunner", "SparkRunner"})
   void everyLandedLineIsStoredCountedOrExplained(String runner) throws Exception {
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
-    Path errors = Files.createDirectories(work.resolve("error"));
-    start(runner, database, in, errors);
+    start(runner);
 
     LandingScenario.land(in, database);
     LandingScenario.assertOutcome(database, errors);
@@ -71,14 +80,11 @@ class EndToEndTest {
   @ParameterizedTest
   @ValueSource(strings = {"DirectRunner", "SparkRunner"})
   void reLandedGrownAndOldFilesAreReadLinksAndFoldersNever(String runner) throws Exception {
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
-    Path errors = Files.createDirectories(work.resolve("error"));
     Path secret = Files.writeString(work.resolve("secret.csv"), line("s1") + "\n");
     Files.createSymbolicLink(in.resolve("link.csv"), secret);
     Files.createDirectories(in.resolve("folder.csv"));
     Files.writeString(in.resolve("folder.csv").resolve("inner.csv"), line("s2") + "\n");
-    start(runner, database, in, errors);
+    start(runner);
 
     LandingScenario.land(in, "a.csv", line("e1"));
     awaitTrue(() -> stored(database, "e1"), "a.csv stored");
