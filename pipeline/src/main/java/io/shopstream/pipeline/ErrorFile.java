@@ -24,7 +24,6 @@ final class ErrorFile implements AutoCloseable {
   private final ResourceId temp;
   private final ResourceId published;
   private Writer out;
-  private long records;
 
   ErrorFile(String errorDir, FileVersion version) {
     ResourceId dir = FileSystems.matchNewResource(errorDir, true);
@@ -39,7 +38,6 @@ final class ErrorFile implements AutoCloseable {
     }
     out.write(record.toJson());
     out.write('\n');
-    records++;
   }
 
   /** Publishes the records; returns the file's path, or null when the version had none. */
@@ -55,10 +53,6 @@ final class ErrorFile implements AutoCloseable {
       FileSystems.rename(List.of(temp), List.of(published));
     }
     return published.toString();
-  }
-
-  long records() {
-    return records;
   }
 
   private static boolean exists(ResourceId file) throws IOException {

@@ -125,7 +125,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     private final Map<FileVersion, Long> inFlight;
 
     /** Versions known to be committed, among those last listed: they need no query. */
-    private Set<FileVersion> committed = new HashSet<>();
+    private final Set<FileVersion> committed = new HashSet<>();
 
     private final Deque<FileVersion> pending = new ArrayDeque<>();
     private Connection connection;
@@ -192,8 +192,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
       }
       Set<FileVersion> done;
       try {
-        if (connection == null || !connection.isValid(5)) {
-          closeConnection();
+        if (connection == null) { // a failed query closes it: see below
           connection = source.database.connect();
         }
         done = Ledger.committed(connection, unknown);

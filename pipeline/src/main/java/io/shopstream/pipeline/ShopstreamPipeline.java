@@ -148,15 +148,6 @@ public final class ShopstreamPipeline {
       SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
       spark.setCheckpointDir(SparkCheckpoints.freshRun(spark.getCheckpointDir()));
     }
-    if (options.getRunner() == SparkRunner.class
-        && System.getProperty(
-                "spark.master", options.as(SparkPipelineOptions.class).getSparkMaster())
-            .startsWith("local")) {
-      // In one JVM a shuffle never crosses a network; compressing it (LZ4) was a tenth of the CPU
-      // of reading the files in the benchmark. A value the user set wins.
-      System.setProperty(
-          "spark.shuffle.compress", System.getProperty("spark.shuffle.compress", "false"));
-    }
     Pipeline pipeline = Pipeline.create(options);
     build(pipeline, options, database);
     LOG.info(
