@@ -4,6 +4,7 @@ import io.shopstream.generator.ShopperSimulation.Event;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -138,6 +141,9 @@ public final class Generator implements Callable<Integer> {
     long lines = 0;
     long valid = 0;
     long duplicates = 0;
+    // What the valid events add up to, for the benchmark's checks of what was stored.
+    Map<String, Long> validByType = new TreeMap<>();
+    BigDecimal validPrices = BigDecimal.ZERO;
     long invalid = 0;
     int files = 0;
     OpenFile file = null;
@@ -165,6 +171,8 @@ public final class Generator implements Callable<Integer> {
         } else {
           line = CsvLines.join(fields);
           recent[(int) (valid++ % RECENT_LINES)] = line;
+          validByType.merge(fields[6], 1L, Long::sum);
+          validPrices = validPrices.add(new BigDecimal(fields[5]));
         }
       }
       file.write(line);
@@ -194,6 +202,9 @@ public final class Generator implements Callable<Integer> {
         outputDir,
         seconds,
         lines / Math.max(seconds, 1e-9));
+    console.printf(
+        "generator: valid events by type %s, prices summing to %s%n",
+        validByType, validPrices.setScale(2));
     return 0;
   }
 

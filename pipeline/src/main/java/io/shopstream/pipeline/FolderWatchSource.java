@@ -6,7 +6,6 @@ import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -17,6 +16,7 @@ import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.IntStream;
+import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.UnboundedSource;
@@ -40,7 +40,10 @@ import org.slf4j.LoggerFactory;
  * uncommitted version again, whatever checkpoint it resumed from. A version still uncommitted
  * {@code inFlightTimeout} after it was emitted is emitted again, in case a runner lost it.
  *
- * <p>Elements are stamped with the time the version was found; the watermark is the current time.
+ * <p>It lists the folder every poll interval, and at once when the operating system tells of a file
+ * landing in a local folder (so a file is usually found within milliseconds, and an idle reader
+ * costs nothing). Elements are stamped with the time the version was found; the watermark is the
+ * current time.
  */
 final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSource.Mark> {
 
@@ -49,39 +52,27 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
   /** This JVM: a mark written by another one (before a restart) is not trusted. */
   private static final String PROCESS = UUID.randomUUID().toString();
 
-  /** The longest an idle reader waits in {@code advance()} for the next listing. */
-  private static final long IDLE_WAIT_MILLIS = 100;
+  /**
+   * The longest an idle reader waits in {@code advance()} for a landing or its next listing, on the
+   * DirectRunner, which calls an idle reader again at once (its workers spun at a core and more).
+   * Spark's micro-batch reader sleeps between calls itself, and a wait would hold up its batch.
+   */
+  private static final long DIRECT_IDLE_WAIT_MILLIS = 500;
+
+  /** Listings on landing notices are this far apart at least: a burst of files is listed once. */
+  private static final long MIN_LISTING_GAP_MILLIS = 50;
 
   private final InputFolder folder;
   private final JdbcConfig database;
   private final long pollMillis;
   private final long inFlightTimeoutMillis;
-  private final int split;
-  private final int splits;
 
   FolderWatchSource(
       InputFolder folder, JdbcConfig database, long pollMillis, long inFlightTimeoutMillis) {
-    this(folder, database, pollMillis, inFlightTimeoutMillis, 0, 1);
-  }
-
-  private FolderWatchSource(
-      InputFolder folder,
-      JdbcConfig database,
-      long pollMillis,
-      long inFlightTimeoutMillis,
-      int split,
-      int splits) {
     this.folder = folder;
     this.database = database;
     this.pollMillis = pollMillis;
     this.inFlightTimeoutMillis = inFlightTimeoutMillis;
-    this.split = split;
-    this.splits = splits;
-  }
-
-  /** Whether this split reads the file: files are spread over splits by name. */
-  private boolean owns(FileVersion file) {
-    return Math.floorMod(file.path().hashCode(), splits) == split;
   }
 
   /** The versions in flight, with when they were emitted, and the JVM that emitted them. */
@@ -92,22 +83,23 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
   }
 
   /**
-   * Splits read disjoint sets of files (by name), so files are ingested in parallel. Each split
-   * lists the folder itself: a listing is cheap next to reading the files.
+   * Every split lists the whole folder and emits every uncommitted version: the ingest of a version
+   * takes its lock or leaves it to the split that holds it, so the splits share the versions out as
+   * they go, one at a time, however unequal the files (spread by name, a split with the larger
+   * files finished last while the other idled). A listing is cheap next to reading the files.
    */
   @Override
   public List<FolderWatchSource> split(int desiredNumSplits, PipelineOptions options) {
-    int n = Math.max(1, desiredNumSplits);
-    return IntStream.range(0, n)
-        .mapToObj(
-            i -> new FolderWatchSource(folder, database, pollMillis, inFlightTimeoutMillis, i, n))
+    return IntStream.range(0, Math.max(1, desiredNumSplits))
+        .mapToObj(i -> new FolderWatchSource(folder, database, pollMillis, inFlightTimeoutMillis))
         .toList();
   }
 
   @Override
   public UnboundedReader<FileVersion> createReader(PipelineOptions options, Mark mark) {
     boolean trusted = mark != null && mark.process().equals(PROCESS);
-    return new Reader(this, trusted ? mark.inFlight() : Map.of());
+    long idleWait = options.getRunner() == DirectRunner.class ? DIRECT_IDLE_WAIT_MILLIS : 0;
+    return new Reader(this, trusted ? mark.inFlight() : Map.of(), idleWait);
   }
 
   @Override
@@ -123,6 +115,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
   private static final class Reader extends UnboundedReader<FileVersion> {
     private final FolderWatchSource source;
     private final Map<FileVersion, Long> inFlight;
+    private final long idleWaitMillis;
 
     /** Versions known to be committed, among those last listed: they need no query. */
     private final Set<FileVersion> committed = new HashSet<>();
@@ -130,59 +123,70 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     private final Deque<FileVersion> pending = new ArrayDeque<>();
     private Connection connection;
     private boolean ledgerDown;
-    private long lastPollMillis;
+    private InputFolder.Landings landings = InputFolder.Landings.NONE;
+    private boolean landed;
+    private boolean emitted;
+    private long lastListingMillis;
     private FileVersion current;
     private Instant currentTimestamp;
 
-    Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight) {
+    Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight, long idleWaitMillis) {
       this.source = source;
+      this.idleWaitMillis = idleWaitMillis;
       this.inFlight = new HashMap<>(inFlight);
     }
 
     @Override
     public boolean start() throws IOException {
+      landings = source.folder.landings();
+      if (landings.unavailable != null) {
+        LOG.info(
+            "No landing notices for {} ({}); listing it every {} ms",
+            source.folder,
+            landings.unavailable,
+            source.pollMillis);
+      }
       return advance();
     }
 
     @Override
     public boolean advance() throws IOException {
-      long now = System.currentTimeMillis();
-      long untilPoll = lastPollMillis + source.pollMillis - now;
-      if (pending.isEmpty() && untilPoll > 0) {
-        // Wait a little for the next listing rather than return at once: the DirectRunner calls
-        // an idle reader again straight away, and its workers spun at a core and more.
-        sleep(Math.min(untilPoll, IDLE_WAIT_MILLIS));
-        now = System.currentTimeMillis();
-      }
-      if (pending.isEmpty() && now - lastPollMillis >= source.pollMillis) {
-        lastPollMillis = now;
-        poll(now);
+      if (pending.isEmpty()) {
+        long since = System.currentTimeMillis() - lastListingMillis;
+        long wait =
+            Math.min(
+                landed ? MIN_LISTING_GAP_MILLIS - since : source.pollMillis - since,
+                emitted ? 0 : idleWaitMillis); // one that just emitted returns, to hand it on
+        try {
+          if (!landed) {
+            landed = landings.await(Math.max(0, wait));
+          } else if (wait > 0) {
+            Thread.sleep(wait);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("stopped while waiting to list the folder");
+        }
+        since = System.currentTimeMillis() - lastListingMillis;
+        if (since >= source.pollMillis || (landed && since >= MIN_LISTING_GAP_MILLIS)) {
+          landed = false;
+          lastListingMillis = System.currentTimeMillis();
+          poll(lastListingMillis);
+        }
       }
       current = pending.poll();
+      emitted = current != null;
       if (current == null) {
         return false;
       }
+      long now = System.currentTimeMillis();
       inFlight.put(current, now);
       currentTimestamp = new Instant(now);
       return true;
     }
 
-    private static void sleep(long millis) throws IOException {
-      try {
-        Thread.sleep(millis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("stopped while waiting to list the folder");
-      }
-    }
-
     private void poll(long now) throws IOException {
-      List<FileVersion> listed = new ArrayList<>();
-      for (FileVersion file : source.folder.list()) {
-        if (source.owns(file)) {
-          listed.add(file);
-        }
-      }
+      List<FileVersion> listed = source.folder.list();
       Set<FileVersion> present = new HashSet<>(listed);
       committed.retainAll(present);
       inFlight.keySet().retainAll(present); // replaced or gone: its newer version is listed
@@ -276,8 +280,9 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     }
 
     @Override
-    public void close() {
+    public void close() throws IOException {
       closeConnection();
+      landings.close();
     }
   }
 }

@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * NOTHING}, and the rows that were new into the one-minute event-time windows of {@code
  * event_stats_minute}; rejected lines go to the version's error file; and the version's ledger row
  * with its counts commits with all of it. So a version is ingested whole or not at all, and one
- * that was (a version emitted again after a restart) is skipped under its ledger lock.
+ * that was (a version emitted again after a restart) is skipped under its ledger lock, as is one
+ * another reader is ingesting (every reader is handed every version: they share them this way).
  *
  * <p>Transient database failures (lost connection, shutdown, serialization failure, deadlock) are
  * retried with backoff, forever, each time reading the file again: nothing is dropped. A row the
@@ -212,17 +213,21 @@ public final class IngestFiles
     }
 
     /**
-     * One attempt: the version's counts once committed, empty when it was committed before or
-     * changed while it was read (its new version is listed next).
+     * One attempt: the version's counts once committed, empty when it was committed before, is
+     * being ingested by another reader, or changed while it was read (its new version is next).
      */
     private Optional<Ledger.Counts> ingest(FileVersion version, Instant found)
         throws SQLException, IOException, UnreadableFile {
       try (Connection connection = dataSource.getConnection()) {
         connection.setAutoCommit(false);
         try (ErrorFile errorFile = new ErrorFile(errorDir, version)) {
-          Ledger.lock(connection, version);
+          if (!Ledger.tryLock(connection, version)) {
+            LOG.debug("{} is being ingested by another reader", version);
+            connection.rollback();
+            return Optional.empty();
+          }
           if (Ledger.committed(connection, List.of(version)).contains(version)) {
-            LOG.info("{} was committed already", version);
+            LOG.debug("{} was committed already", version);
             connection.rollback();
             return Optional.empty();
           }

@@ -1,19 +1,26 @@
 package io.shopstream.pipeline;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.channels.Channels;
+import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
@@ -72,6 +79,77 @@ final class InputFolder implements Serializable {
       }
     }
     return files;
+  }
+
+  /**
+   * Notices of files landing in a local folder (inotify on Linux), so that a reader lists it as
+   * soon as a file lands instead of at its next poll; empty for other file systems, which are only
+   * polled, and where the system refuses a watch (its inotify limits), with why.
+   */
+  Landings landings() {
+    if (!local(folder)) {
+      return Landings.NONE;
+    }
+    try {
+      WatchService watcher = Path.of(folder).getFileSystem().newWatchService();
+      try {
+        Path.of(folder).register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+      } catch (IOException | RuntimeException e) {
+        watcher.close();
+        throw e;
+      }
+      return new Landings(watcher);
+    } catch (IOException e) {
+      return new Landings(e.toString());
+    }
+  }
+
+  /** Files landing (created or renamed into the folder), as the operating system tells them. */
+  static final class Landings implements Closeable {
+    static final Landings NONE = new Landings((String) null);
+    private final WatchService watcher;
+    final String unavailable;
+
+    private Landings(WatchService watcher) {
+      this.watcher = watcher;
+      this.unavailable = null;
+    }
+
+    private Landings(String unavailable) {
+      this.watcher = null;
+      this.unavailable = unavailable;
+    }
+
+    /** Waits up to {@code millis} (0: not at all) for an input file to land; true if one did. */
+    boolean await(long millis) throws InterruptedException {
+      if (watcher == null) {
+        Thread.sleep(millis);
+        return false;
+      }
+      try {
+        WatchKey key = millis > 0 ? watcher.poll(millis, TimeUnit.MILLISECONDS) : watcher.poll();
+        if (key == null) {
+          return false;
+        }
+        boolean landed = false;
+        for (WatchEvent<?> event : key.pollEvents()) {
+          landed |=
+              event.kind() == StandardWatchEventKinds.OVERFLOW
+                  || isInputName(event.context().toString());
+        }
+        key.reset();
+        return landed;
+      } catch (ClosedWatchServiceException e) {
+        return false;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (watcher != null) {
+        watcher.close();
+      }
+    }
   }
 
   /** The version of the file at {@code path} now, empty if it is gone or not a regular file. */

@@ -57,15 +57,19 @@ final class Ledger {
   }
 
   /**
-   * Takes the version's lock for the rest of the transaction, so that two ingests of one version (a
-   * version emitted again after a restart) run one after the other, and the second finds the
-   * first's row.
+   * Takes the version's lock for the rest of the transaction unless another transaction holds it:
+   * one version is ingested by one reader at a time, and a reader that finds it taken leaves it to
+   * the holder and goes on to its next version. So readers that were all handed the same versions
+   * share them out as they go, and a version ingested before is found committed under the lock.
    */
-  static void lock(Connection connection, FileVersion version) throws SQLException {
+  static boolean tryLock(Connection connection, FileVersion version) throws SQLException {
     try (PreparedStatement lock =
-        connection.prepareStatement("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+        connection.prepareStatement("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))")) {
       lock.setString(1, version.path() + "|" + version.size() + "|" + version.modifiedMillis());
-      lock.execute();
+      try (ResultSet taken = lock.executeQuery()) {
+        taken.next();
+        return taken.getBoolean(1);
+      }
     }
   }
 

@@ -40,11 +40,13 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
   void setJdbcPassword(String value);
 
-  @Description("How often the input folder is listed, in seconds.")
-  @Default.Integer(1)
-  int getPollIntervalSeconds();
+  @Description(
+      "How often the input folder is listed, in seconds (fractions allowed). A local folder is"
+          + " also listed as soon as a file lands in it.")
+  @Default.Double(1)
+  double getPollIntervalSeconds();
 
-  void setPollIntervalSeconds(int value);
+  void setPollIntervalSeconds(double value);
 
   @Description(
       "A file version found and not committed after this many seconds is read again: a safety"

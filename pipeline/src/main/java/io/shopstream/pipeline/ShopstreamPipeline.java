@@ -2,6 +2,7 @@ package io.shopstream.pipeline;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -121,9 +122,12 @@ public final class ShopstreamPipeline {
     return "";
   }
 
-  private static void positive(String option, int value) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(option + " must be a positive number, got " + value);
+  private static void positive(String option, double value) {
+    if (!(value > 0)) {
+      throw new IllegalArgumentException(
+          option
+              + " must be a positive number, got "
+              + BigDecimal.valueOf(value).stripTrailingZeros().toPlainString());
     }
   }
 
@@ -165,7 +169,7 @@ public final class ShopstreamPipeline {
             new WatchFolder(
                 options.getInputDir(),
                 database,
-                Duration.standardSeconds(options.getPollIntervalSeconds()),
+                Duration.millis(Math.round(options.getPollIntervalSeconds() * 1000)),
                 Duration.standardSeconds(options.getInFlightTimeoutSeconds())))
         .apply("IngestFiles", new IngestFiles(database, options.getErrorDir()));
   }

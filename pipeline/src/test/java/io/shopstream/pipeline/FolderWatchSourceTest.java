@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -134,20 +135,44 @@ class FolderWatchSourceTest {
   }
 
   @Test
-  void splitsReadDisjointSetsOfFilesThatTogetherAreAll() throws Exception {
+  void everySplitIsHandedEveryVersionAndTheLedgerLockSharesThemOut() throws Exception {
     long now = System.currentTimeMillis();
     List<String> all = new ArrayList<>();
-    for (int i = 0; i < 30; i++) {
-      all.add(land("f" + i + ".csv", "x\n", now).getFileName().toString());
+    for (int i = 0; i < 5; i++) {
+      all.add(land("f" + i + ".csv", "x\n", now + i).getFileName().toString());
     }
-    List<String> read = new ArrayList<>();
     for (FolderWatchSource split : source(60_000).split(3, PipelineOptionsFactory.create())) {
-      List<String> names = readAll(reader(split, null));
-      assertTrue(names.size() < all.size(), "one split read every file");
-      read.addAll(names);
+      assertEquals(all, readAll(reader(split, null)));
     }
-    read.sort(null);
-    all.sort(null);
-    assertEquals(all, read);
+    FileVersion version = InputFolder.current(dir.resolve("f0.csv").toString()).orElseThrow();
+    try (Connection first = database.connect();
+        Connection second = database.connect()) {
+      first.setAutoCommit(false);
+      second.setAutoCommit(false);
+      assertTrue(Ledger.tryLock(first, version));
+      assertFalse(Ledger.tryLock(second, version), "two readers ingest one version");
+      Ledger.record(
+          first, version, Instant.now(), new Ledger.Counts(0, 0, 0, 0, Map.of()), null, "test");
+      first.commit();
+      assertTrue(Ledger.tryLock(second, version));
+      assertTrue(Ledger.committed(second, List.of(version)).contains(version));
+      second.rollback();
+    }
+  }
+
+  @Test
+  void aFileLandingIsFoundLongBeforeTheNextPoll() throws Exception {
+    FolderWatchSource source =
+        new FolderWatchSource(new InputFolder(dir.toString()), database, 60_000, 60_000);
+    UnboundedReader<FileVersion> reader = reader(source, null);
+    assertFalse(reader.start()); // the first listing: nothing yet; the next is a minute away
+    Path hidden = Files.writeString(dir.resolve(".a.csv"), "x\n");
+    Files.move(hidden, dir.resolve("a.csv"));
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (!reader.advance()) {
+      assertTrue(System.currentTimeMillis() < deadline, "a landed file was not found in 10 s");
+    }
+    assertEquals("a.csv", reader.getCurrent().name());
+    reader.close();
   }
 }

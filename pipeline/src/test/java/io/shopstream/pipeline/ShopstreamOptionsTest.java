@@ -42,7 +42,7 @@ class ShopstreamOptionsTest {
   @Test
   void defaultsFollowTheSpec() {
     ShopstreamOptions options = ShopstreamPipeline.parse("--inputDir=" + dir, "--errorDir=" + dir);
-    assertEquals(1, options.getPollIntervalSeconds());
+    assertEquals(1.0, options.getPollIntervalSeconds());
     assertEquals(600, options.getInFlightTimeoutSeconds());
     assertEquals(dir.toString(), options.getInputDir());
     assertTrue(options.isStreaming());
