@@ -13,6 +13,7 @@ import org.apache.beam.runners.spark.SparkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.spark.streaming.StreamingContext;
 import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,7 @@ public final class ShopstreamPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(ShopstreamPipeline.class);
   static final String PASSWORD_ENV = "SHOPSTREAM_JDBC_PASSWORD";
   static final long SPARK_BATCH_INTERVAL_MILLIS = 1000;
+  private static final long STOP_TIMEOUT_MILLIS = 10_000;
 
   private ShopstreamPipeline() {}
 
@@ -65,17 +67,49 @@ public final class ShopstreamPipeline {
     // cancelling here as well deadlocks with it). Each file version is one transaction, so one
     // cut short is rolled back by PostgreSQL, never half-stored, and read again on restart.
     EmbeddedPostgres database = embedded;
+    boolean spark = options.getRunner() == SparkRunner.class;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   System.out.println("shopstream: stopping");
+                  boolean stopped = !spark || awaitSparkStopped(STOP_TIMEOUT_MILLIS);
                   closeQuietly(database);
+                  if (!stopped) {
+                    System.out.println(
+                        "shopstream: Spark did not stop within "
+                            + STOP_TIMEOUT_MILLIS / 1000
+                            + " s; exiting now (what was not committed is read again at the"
+                            + " next start)");
+                    Runtime.getRuntime().halt(1);
+                  }
                 }));
     try (Progress progress =
         new Progress(result, options.getProgressIntervalSeconds(), System.out)) {
       result.waitUntilFinish();
     }
+  }
+
+  /**
+   * Waits for Spark's own shutdown hook to stop its context; false if it has not after the timeout.
+   * That hook can hang for good when the stop meets a micro-batch being scheduled: the job
+   * generator waits, holding the graph's lock, on a read job whose tasks the stopping executor
+   * rejects (and Hadoop's hook manager then waits 30 s per hook).
+   */
+  private static boolean awaitSparkStopped(long timeoutMillis) {
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (StreamingContext.getActive().isDefined()) {
+      if (System.currentTimeMillis() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Parses and validates the options; an {@link IllegalArgumentException} names the problem. */
