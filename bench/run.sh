@@ -139,9 +139,12 @@ median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f", (NR % 2 ? a[(NR+1)/2] :
 measure() {
   local w=$1 first last f
   # Copied beside the folder first, then all renamed in by one process: landing 10,000 files
-  # with a cp and an mv each took longer than ingesting them.
-  mkdir -p "$dir/stage"
-  for f in "$work/workloads/$w"/*.csv; do cp "$f" "$dir/stage/$w-$(basename "$f")"; done
+  # with a cp and an mv each took longer than ingesting them (a cp each: 3.5 minutes).
+  python3 -c 'import os, shutil, sys
+os.makedirs(sys.argv[2], exist_ok=True)
+for name in os.listdir(sys.argv[1]):
+    shutil.copy(os.path.join(sys.argv[1], name), os.path.join(sys.argv[2], sys.argv[3] + "-" + name))' \
+    "$work/workloads/$w" "$dir/stage" "$w"
   first=$(now)
   find "$dir/stage" -name '*.csv' -exec mv -t "$dir/raw" {} +
   wait_for "$db" "SELECT count(*) FROM ingested_files WHERE path LIKE '$dir/raw/$w-%'" "${files[$w]}" "$dir/pipeline.log"
