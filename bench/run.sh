@@ -17,8 +17,7 @@
 # of each pipeline run in bench/work/<run>/pipeline.jfr (read it with bench/profile-summary.sh).
 # PostgreSQL: BENCH_PSQL [postgresql://postgres@127.0.0.1:5432/postgres] (psql URL of a server the
 # benchmark may create databases on and CHECKPOINT; the pipeline connects to it over JDBC).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/../runners/common.sh"
 quick=
 [ "${1:-}" = --quick ] && { quick=1; shift; }
 extra="$*"
@@ -28,7 +27,7 @@ work="$PWD/bench/work"
 rm -rf "$work" && mkdir -p "$work" bench/results
 
 mvn -q -DskipTests install
-mvn -q -pl pipeline dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/classpath.txt
+write_classpath
 generator_cp="generator/target/classes:$(mvn -q -pl generator dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
 generate() { # folder lines files seed invalidRate duplicateRate -> the generator's summary
   java -cp "$generator_cp" io.shopstream.generator.Generator --rate 0 --count "$2" \
@@ -129,6 +128,10 @@ land() { # file name: written under a hidden name, then renamed in, as writers d
   cp "$1" "$dir/raw/.landing"
   mv "$dir/raw/.landing" "$dir/raw/$2"
 }
+ready() { # -> seconds from launch until a first file landed was stored
+  land "$(ls "$work"/probes/0/*.csv)" probe-0.csv
+  echo "$(committed_at probe-0.csv) - $launched" | bc
+}
 committed_at() { # file name -> epoch seconds its version committed, once it has
   wait_for "$db" "SELECT count(*) FROM ingested_files WHERE path = '$dir/raw/$1'" 1 "$dir/pipeline.log"
   q "$db" "SELECT extract(epoch FROM committed_at) FROM ingested_files WHERE path = '$dir/raw/$1'"
@@ -137,7 +140,7 @@ median() { sort -n | awk '{a[NR]=$1} END {printf "%.2f", (NR % 2 ? a[(NR+1)/2] :
 
 # measure name: lands the workload's files at once, waits for its ledger rows, checks everything
 measure() {
-  local w=$1 first last f
+  local w=$1 first last
   # Copied beside the folder first, then all renamed in by one process: landing 10,000 files
   # with a cp and an mv each took longer than ingesting them (a cp each: 3.5 minutes).
   python3 -c 'import os, shutil, sys
@@ -172,8 +175,7 @@ for runner in $runners; do
   run=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
   # Ready, latency, idle, main workload, shutdown: one pipeline.
   start_pipeline "$runner" "$run"
-  land "$(ls "$work"/probes/0/*.csv)" probe-0.csv
-  ready=$(echo "$(committed_at probe-0.csv) - $launched" | bc)
+  ready_s=$(ready)
   latencies=()
   for i in $(seq 1 $([ -n "$quick" ] && echo 3 || echo 10)); do
     sleep "$(echo "scale=1; 1 + ($RANDOM % 20) / 10" | bc)"
@@ -200,11 +202,10 @@ for runner in $runners; do
   traces=$(tail -n +"$lines_before" "$dir/pipeline.log" | grep -c '^\s*at \|Exception' || true)
   # nothing half-written: every stored row belongs to a committed version, counted once
   orphans=$(check "$(q "$db" "SELECT count(*) FROM user_events")" "$(q "$db" "SELECT sum(stored) FROM ingested_files")")
-  result["$run/ops"]="$ready $lat_median $lat_max $idle_cpu $stop_s $traces $orphans"
+  result["$run/ops"]="$ready_s $lat_median $lat_max $idle_cpu $stop_s $traces $orphans"
   for w in "${names[@]:1}"; do
     start_pipeline "$runner" "${run}_$w"
-    land "$(ls "$work"/probes/0/*.csv)" probe-0.csv
-    committed_at probe-0.csv >/dev/null # ready
+    ready >/dev/null
     measure "$w"
     kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   done
@@ -231,8 +232,8 @@ done
 printf '\n%-9s %9s %11s %9s %9s %10s %13s %11s\n' runner "ready s" "lat median" "lat max" "idle CPU" "stop s" "stop traces" "stored once"
 for runner in $runners; do
   run=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
-  read -r ready lat_median lat_max idle_cpu stop_s traces orphans <<<"${result[$run/ops]}"
-  printf '%-9s %9.1f %10ss %8ss %8s%% %10.1f %13s %11s\n' "$run" "$ready" "$lat_median" "$lat_max" "$idle_cpu" "$stop_s" "$traces" "$orphans"
-  json+=",\"$run/ops\":{\"ready_s\":$ready,\"latency_median_s\":$lat_median,\"latency_max_s\":$lat_max,\"idle_cpu_pct\":$idle_cpu,\"stop_s\":$stop_s,\"stop_traces\":$traces,\"stored_once\":\"$orphans\"}"
+  read -r ready_s lat_median lat_max idle_cpu stop_s traces orphans <<<"${result[$run/ops]}"
+  printf '%-9s %9.1f %10ss %8ss %8s%% %10.1f %13s %11s\n' "$run" "$ready_s" "$lat_median" "$lat_max" "$idle_cpu" "$stop_s" "$traces" "$orphans"
+  json+=",\"$run/ops\":{\"ready_s\":$ready_s,\"latency_median_s\":$lat_median,\"latency_max_s\":$lat_max,\"idle_cpu_pct\":$idle_cpu,\"stop_s\":$stop_s,\"stop_traces\":$traces,\"stored_once\":\"$orphans\"}"
 done
 echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"quick\":${quick:-0},\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"floor\":{\"sessions\":$sessions,\"lines\":${lines[main]},\"seconds\":$sink_s,\"lines_per_s\":$sink_rate,\"runs_s\":[$(IFS=,; echo "${floor_runs[*]}")]}$json}" >> bench/results/runs.jsonl

@@ -18,15 +18,23 @@ require_java17() {
   fi
 }
 
+# The pipeline's runtime classpath as Maven resolves it, written once to this file.
+classpath=pipeline/target/classpath.txt
+write_classpath() {
+  mvn -q -pl pipeline dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/classpath.txt
+  touch "$classpath" # Maven leaves an unchanged file as it was, older than the poms
+}
+
 # Compiles once if needed, then runs the pipeline with the given Beam options in its own JVM
 # (started with java, not Maven: ready seconds sooner, and no Maven beside it in memory).
 run_pipeline() {
   require_java17
-  local classpath=pipeline/target/classpath.txt
   if [ ! -f "$classpath" ] || [ ! -d pipeline/target/classes/io ]; then
     echo "+ mvn -q -DskipTests install"
     mvn -q -DskipTests install
-    mvn -q -pl pipeline dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile=target/classpath.txt
+    write_classpath
+  elif [ pom.xml -nt "$classpath" ] || [ pipeline/pom.xml -nt "$classpath" ]; then
+    write_classpath # the dependencies changed
   fi
   # The pipeline holds no state and streams each file into PostgreSQL: 1 GB of heap is room to
   # spare for the benchmark's 5M-line run. SHOPSTREAM_HEAP sets it; JAVA_OPTS adds JVM options.
