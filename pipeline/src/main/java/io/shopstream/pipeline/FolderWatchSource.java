@@ -6,6 +6,8 @@ import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -59,6 +61,10 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
    */
   private static final long DIRECT_IDLE_WAIT_MILLIS = 500;
 
+  /** The order in which files are ingested: the order in which they landed, as far as known. */
+  static final Comparator<FileVersion> OLDEST_FIRST =
+      Comparator.comparingLong(FileVersion::modifiedMillis).thenComparing(FileVersion::path);
+
   /** Listings on landing notices are this far apart at least: a burst of files is listed once. */
   private static final long MIN_LISTING_GAP_MILLIS = 50;
 
@@ -66,13 +72,27 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
   private final JdbcConfig database;
   private final long pollMillis;
   private final long inFlightTimeoutMillis;
+  private final int split;
+  private final int splits;
 
   FolderWatchSource(
       InputFolder folder, JdbcConfig database, long pollMillis, long inFlightTimeoutMillis) {
+    this(folder, database, pollMillis, inFlightTimeoutMillis, 0, 1);
+  }
+
+  private FolderWatchSource(
+      InputFolder folder,
+      JdbcConfig database,
+      long pollMillis,
+      long inFlightTimeoutMillis,
+      int split,
+      int splits) {
     this.folder = folder;
     this.database = database;
     this.pollMillis = pollMillis;
     this.inFlightTimeoutMillis = inFlightTimeoutMillis;
+    this.split = split;
+    this.splits = splits;
   }
 
   /** The versions in flight, with when they were emitted, and the JVM that emitted them. */
@@ -87,11 +107,18 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
    * takes its lock or leaves it to the split that holds it, so the splits share the versions out as
    * they go, one at a time, however unequal the files (spread by name, a split with the larger
    * files finished last while the other idled). A listing is cheap next to reading the files.
+   *
+   * <p>Split {@code k} of {@code n} starts its listing {@code k/n} of the way in (oldest first,
+   * then round), so the splits work far apart: files landed together share event ids (a replayed
+   * event is near its original), and an insert of an id another transaction is inserting waits for
+   * that transaction, so splits working side by side took turns at PostgreSQL.
    */
   @Override
   public List<FolderWatchSource> split(int desiredNumSplits, PipelineOptions options) {
-    return IntStream.range(0, Math.max(1, desiredNumSplits))
-        .mapToObj(i -> new FolderWatchSource(folder, database, pollMillis, inFlightTimeoutMillis))
+    int n = Math.max(1, desiredNumSplits);
+    return IntStream.range(0, n)
+        .mapToObj(
+            i -> new FolderWatchSource(folder, database, pollMillis, inFlightTimeoutMillis, i, n))
         .toList();
   }
 
@@ -220,12 +247,12 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
       inFlight.keySet().removeAll(done);
       inFlight.values().removeIf(emitted -> now - emitted >= source.inFlightTimeoutMillis);
       List<FileVersion> found =
-          unknown.stream()
-              .filter(f -> !done.contains(f) && !inFlight.containsKey(f))
-              .sorted(
-                  Comparator.comparingLong(FileVersion::modifiedMillis)
-                      .thenComparing(FileVersion::path))
-              .toList();
+          new ArrayList<>(
+              unknown.stream()
+                  .filter(f -> !done.contains(f) && !inFlight.containsKey(f))
+                  .sorted(OLDEST_FIRST)
+                  .toList());
+      Collections.rotate(found, -(int) ((long) found.size() * source.split / source.splits));
       pending.addAll(found);
       if (!found.isEmpty()) {
         LOG.info(

@@ -8,9 +8,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -57,30 +59,43 @@ final class Ledger {
   }
 
   /**
-   * Takes the version's lock for the rest of the transaction unless another transaction holds it:
-   * one version is ingested by one reader at a time, and a reader that finds it taken leaves it to
-   * the holder and goes on to its next version. So readers that were all handed the same versions
-   * share them out as they go, and a version ingested before is found committed under the lock.
+   * Takes the lock of each of these versions that no other transaction holds, for the rest of the
+   * transaction, and returns those it took, in order: one version is ingested by one reader at a
+   * time, and a reader that finds one taken leaves it to the holder and goes on. So readers that
+   * were all handed the same versions share them out as they go, and a version ingested before is
+   * found committed under its lock.
    */
-  static boolean tryLock(Connection connection, FileVersion version) throws SQLException {
+  static List<FileVersion> claim(Connection connection, List<FileVersion> versions)
+      throws SQLException {
+    List<FileVersion> claimed = new ArrayList<>();
     try (PreparedStatement lock =
-        connection.prepareStatement("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))")) {
-      lock.setString(1, version.path() + "|" + version.size() + "|" + version.modifiedMillis());
+        connection.prepareStatement(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(key, 0))"
+                + " FROM unnest(?::text[]) WITH ORDINALITY AS v(key, i) ORDER BY i")) {
+      lock.setArray(
+          1,
+          connection.createArrayOf(
+              "text",
+              versions.stream()
+                  .map(v -> v.path() + "|" + v.size() + "|" + v.modifiedMillis())
+                  .toArray()));
       try (ResultSet taken = lock.executeQuery()) {
-        taken.next();
-        return taken.getBoolean(1);
+        for (FileVersion version : versions) {
+          taken.next();
+          if (taken.getBoolean(1)) {
+            claimed.add(version);
+          }
+        }
       }
     }
+    return claimed;
   }
 
-  /** Adds the version's row; the caller commits it with the version's rows. */
-  static void record(
-      Connection connection,
-      FileVersion version,
-      Instant found,
-      Counts counts,
-      String errorFile,
-      String readBy)
+  /** A version's ledger row. */
+  record Entry(FileVersion version, Instant found, Counts counts, String errorFile) {}
+
+  /** Adds these versions' rows; the caller commits them with the versions' rows. */
+  static void record(Connection connection, List<Entry> entries, String readBy)
       throws SQLException {
     try (PreparedStatement insert =
         connection.prepareStatement(
@@ -89,22 +104,26 @@ final class Ledger {
                 + " VALUES (?, ?, "
                 + MODIFIED_AT
                 + ", ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
-      insert.setString(1, version.path());
-      insert.setLong(2, version.size());
-      insert.setLong(3, version.modifiedMillis());
-      insert.setObject(
-          4,
-          OffsetDateTime.ofInstant(
-              java.time.Instant.ofEpochMilli(found.getMillis()), ZoneOffset.UTC));
-      insert.setLong(5, counts.lines());
-      insert.setLong(6, counts.stored());
-      insert.setLong(7, counts.duplicates());
-      insert.setLong(8, counts.skipped());
-      insert.setLong(9, counts.errors());
-      insert.setString(10, json(counts.errorsByReason()));
-      insert.setString(11, errorFile);
-      insert.setString(12, readBy);
-      insert.executeUpdate();
+      for (Entry entry : entries) {
+        Counts counts = entry.counts();
+        insert.setString(1, entry.version().path());
+        insert.setLong(2, entry.version().size());
+        insert.setLong(3, entry.version().modifiedMillis());
+        insert.setObject(
+            4,
+            OffsetDateTime.ofInstant(
+                java.time.Instant.ofEpochMilli(entry.found().getMillis()), ZoneOffset.UTC));
+        insert.setLong(5, counts.lines());
+        insert.setLong(6, counts.stored());
+        insert.setLong(7, counts.duplicates());
+        insert.setLong(8, counts.skipped());
+        insert.setLong(9, counts.errors());
+        insert.setString(10, json(counts.errorsByReason()));
+        insert.setString(11, entry.errorFile());
+        insert.setString(12, readBy);
+        insert.addBatch();
+      }
+      insert.executeBatch();
     }
   }
 

@@ -66,9 +66,12 @@ class FolderWatchSourceTest {
   private void commit(Path file) throws Exception {
     FileVersion version = InputFolder.current(file.toString()).orElseThrow();
     try (Connection c = database.connect()) {
-      Ledger.record(
-          c, version, Instant.now(), new Ledger.Counts(0, 0, 0, 0, Map.of()), null, "test");
+      Ledger.record(c, List.of(nothingRead(version)), "test");
     }
+  }
+
+  private static Ledger.Entry nothingRead(FileVersion version) {
+    return new Ledger.Entry(version, Instant.now(), new Ledger.Counts(0, 0, 0, 0, Map.of()), null);
   }
 
   @Test
@@ -149,12 +152,15 @@ class FolderWatchSourceTest {
         Connection second = database.connect()) {
       first.setAutoCommit(false);
       second.setAutoCommit(false);
-      assertTrue(Ledger.tryLock(first, version));
-      assertFalse(Ledger.tryLock(second, version), "two readers ingest one version");
-      Ledger.record(
-          first, version, Instant.now(), new Ledger.Counts(0, 0, 0, 0, Map.of()), null, "test");
+      FileVersion other = InputFolder.current(dir.resolve("f1.csv").toString()).orElseThrow();
+      assertEquals(List.of(version), Ledger.claim(first, List.of(version)));
+      assertEquals(
+          List.of(other),
+          Ledger.claim(second, List.of(version, other)),
+          "two readers ingest one version");
+      Ledger.record(first, List.of(nothingRead(version)), "test");
       first.commit();
-      assertTrue(Ledger.tryLock(second, version));
+      assertEquals(List.of(version), Ledger.claim(second, List.of(version)));
       assertTrue(Ledger.committed(second, List.of(version)).contains(version));
       second.rollback();
     }

@@ -150,6 +150,59 @@ class IngestFilesTest {
   }
 
   @Test
+  void smallVersionsShareATransactionAndEachKeepsItsOwnCounts(TestPipeline pipeline)
+      throws Exception {
+    FileVersion b1 =
+        write(
+            "b1.csv",
+            "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z",
+            "e2,u1,p1,Shoes,Clothing,2,view,2026-01-01T10:00:00Z");
+    FileVersion b2 =
+        write(
+            "b2.csv",
+            "e1,u2,p2,Later copy,Home,9,view,2026-01-01T10:00:00Z",
+            "e3,u4,p2,Mug,Home,5,view,+294277-01-01T00:00:00Z",
+            "e4,u1,p1,Shoes,Clothing,4,purchase,2026-01-01T10:00:00Z",
+            "bad");
+    FileVersion replaced = write("b3.csv", "e5,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z");
+    write("b3.csv", "e6,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", "grown");
+    FileVersion gone = new FileVersion(in.resolve("gone.csv").toString(), 10, 1);
+    ingest(pipeline, b1, replaced, b2, gone, b1);
+
+    assertEquals(
+        List.of(
+            List.of("b1.csv", "2", "2", "0", "0", "0", "{}", ""),
+            List.of(
+                "b2.csv",
+                "4",
+                "1",
+                "1",
+                "0",
+                "2",
+                "{\"DB_REJECTED\": 1, \"FIELD_COUNT\": 1}",
+                b2.errorFileName())),
+        ledger().stream().map(row -> row.stream().map(c -> c == null ? "" : c).toList()).toList());
+    assertEquals(
+        List.of(
+            List.of("e1", "b1.csv", "1"),
+            List.of("e2", "b1.csv", "2"),
+            List.of("e4", "b2.csv", "3")),
+        TestDatabase.query(
+            database,
+            "SELECT event_id, regexp_replace(source_file, '^.*/', ''), source_line"
+                + " FROM user_events ORDER BY 1"));
+    assertEquals(3, TestDatabase.count(database, "SELECT sum(events) FROM event_stats_minute"));
+    List<JsonNode> records = LandingScenario.errorRecords(errors);
+    assertEquals(
+        List.of("2 DB_REJECTED", "4 FIELD_COUNT"),
+        records.stream()
+            .map(r -> r.get("line").asInt() + " " + r.get("reason").asText())
+            .sorted()
+            .toList());
+    records.forEach(r -> assertEquals(b2.path(), r.get("source").asText()));
+  }
+
+  @Test
   void aVersionNoLongerOnDiskIsNotCommitted(TestPipeline pipeline) throws Exception {
     FileVersion old = write("a.csv", "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z");
     write("a.csv", "e2,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", "and one more line");
