@@ -5,8 +5,10 @@ import io.shopstream.pipeline.LineParser.Invalid;
 import io.shopstream.pipeline.LineParser.Parsed;
 import io.shopstream.pipeline.LineParser.Valid;
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -27,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 import javax.sql.DataSource;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Gauge;
@@ -150,6 +154,13 @@ public final class IngestFiles
         || state.equals("40001") // serialization failure
         || state.equals("40P01") // deadlock
         || state.equals("55P03"); // lock not available
+  }
+
+  /** A gzip file's data is corrupt: what follows becomes one error record. */
+  static final class CorruptArchive extends Exception {
+    CorruptArchive(IOException cause) {
+      super(cause.toString(), cause);
+    }
   }
 
   /** The input file could not be read: the version stays uncommitted and is read again later. */
@@ -513,6 +524,16 @@ public final class IngestFiles
    */
   private static final class FileLines {
     private static final int BLOCK = 1 << 16;
+
+    /**
+     * A line is read up to this many bytes; the rest of a longer one is skipped and the line
+     * becomes one error record, so no line, gzip bomb or file of one huge line can take the heap.
+     */
+    static final int MAX_LINE_BYTES = 1 << 20;
+
+    /** The line being read is longer than {@link #MAX_LINE_BYTES}. */
+    private boolean cut;
+
     private final FileVersion version;
     private final CopyIn copy;
     private final ErrorFile errorFile;
@@ -558,7 +579,6 @@ public final class IngestFiles
       byte[] line = new byte[1024];
       int length = 0;
       byte[] buffer = new byte[1 << 16];
-      long total = 0;
       InputStream file;
       try {
         file = InputFolder.open(version);
@@ -567,23 +587,34 @@ public final class IngestFiles
       } catch (IOException e) {
         throw new UnreadableFile(e);
       }
-      try (InputStream in =
+      long total;
+      try (BoundedInputStream bounded =
           BoundedInputStream.builder().setInputStream(file).setMaxCount(version.size()).get()) {
-        for (int read = read(in, buffer); read >= 0; read = read(in, buffer)) {
-          total += read;
-          for (int i = 0; i < read; i++) {
-            byte b = buffer[i];
-            if (b == '\n') {
-              add(line, length);
-              length = 0;
-            } else {
-              if (length == line.length) {
-                line = Arrays.copyOf(line, length * 2);
+        try {
+          InputStream in = decoded(bounded);
+          for (int read = read(in, buffer); read >= 0; read = read(in, buffer)) {
+            for (int i = 0; i < read; i++) {
+              byte b = buffer[i];
+              if (b == '\n') {
+                add(line, length);
+                length = 0;
+                cut = false;
+              } else if (length < MAX_LINE_BYTES) {
+                if (length == line.length) {
+                  line = Arrays.copyOf(line, length * 2);
+                }
+                line[length++] = b;
+              } else {
+                cut = true;
               }
-              line[length++] = b;
             }
           }
+        } catch (CorruptArchive e) {
+          corrupt(line, length, e.getCause());
+          length = 0;
         }
+        drain(bounded); // the compressed bytes after a corrupt part, to compare with the size
+        total = bounded.getCount();
       }
       if (length > 0) { // a last line without a line end
         add(line, length);
@@ -595,15 +626,83 @@ public final class IngestFiles
           && InputFolder.current(version.path()).equals(Optional.of(version));
     }
 
-    private static int read(InputStream in, byte[] buffer) throws UnreadableFile {
+    /** The file's text: gunzipped for {@code .gz}. */
+    private InputStream decoded(InputStream bytes) throws CorruptArchive, UnreadableFile {
+      if (!version.path().endsWith(".gz")) {
+        return bytes;
+      }
+      try {
+        return new GZIPInputStream(bytes, 1 << 16);
+      } catch (IOException e) {
+        if (corruptArchive(e)) {
+          throw new CorruptArchive(e);
+        }
+        throw new UnreadableFile(e);
+      }
+    }
+
+    private int read(InputStream in, byte[] buffer) throws CorruptArchive, UnreadableFile {
       try {
         return in.read(buffer);
+      } catch (IOException e) {
+        if (corruptArchive(e)) {
+          throw new CorruptArchive(e);
+        }
+        throw new UnreadableFile(e);
+      }
+    }
+
+    private static void drain(InputStream in) throws UnreadableFile {
+      try {
+        in.transferTo(OutputStream.nullOutputStream());
       } catch (IOException e) {
         throw new UnreadableFile(e);
       }
     }
 
+    /** Bad gzip data (or a gzip file cut short) is the file's; any other failure is reading's. */
+    private boolean corruptArchive(IOException e) {
+      return version.path().endsWith(".gz")
+          && (e instanceof ZipException || e instanceof EOFException);
+    }
+
+    /** What was left of a line when the archive turned unreadable, and the rest: one record. */
+    private void corrupt(byte[] line, int length, Throwable why) throws IOException {
+      lineNumber++;
+      reject(
+          ErrorRecord.of(
+              version.path(),
+              lineNumber,
+              Reason.BAD_ENCODING,
+              "gzip data corrupt after line "
+                  + (lineNumber - 1)
+                  + " ("
+                  + why.getMessage()
+                  + "): the rest of the file cannot be read",
+              text(line, length)));
+    }
+
+    private static String text(byte[] line, int length) {
+      return new String(
+          line, 0, Math.min(length, 4 * ErrorRecord.MAX_RAW_CHARS), StandardCharsets.UTF_8);
+    }
+
+    private void reject(ErrorRecord record) throws IOException {
+      errorsByReason.merge(record.reason(), 1L, Long::sum);
+      errorFile.add(record);
+    }
+
     private void add(byte[] line, int length) throws SQLException, IOException {
+      if (cut) {
+        reject(
+            ErrorRecord.of(
+                version.path(),
+                ++lineNumber,
+                Reason.FIELD_TOO_LONG,
+                "line longer than " + MAX_LINE_BYTES + " bytes (1 MiB); not read further",
+                text(line, length)));
+        return;
+      }
       if (++lineNumber == 1) {
         header = LineParser.header(line, length);
       }
@@ -617,8 +716,7 @@ public final class IngestFiles
           rows.reset();
         }
       } else if (parsed instanceof Invalid invalid) {
-        errorsByReason.merge(invalid.error().reason(), 1L, Long::sum);
-        errorFile.add(invalid.error());
+        reject(invalid.error());
       } else {
         skipped++;
       }

@@ -46,10 +46,13 @@ final class InputFolder implements Serializable {
   }
 
   /**
-   * Only visible CSV files: writers land files by renaming a hidden ({@code .} or {@code _}) one.
+   * Only visible CSV files, plain or gzipped: writers land files by renaming a hidden ({@code .} or
+   * {@code _}) one.
    */
   static boolean isInputName(String name) {
-    return name.endsWith(".csv") && !name.startsWith(".") && !name.startsWith("_");
+    return (name.endsWith(".csv") || name.endsWith(".csv.gz"))
+        && !name.startsWith(".")
+        && !name.startsWith("_");
   }
 
   /** The input files in the folder now: regular files only, never directories or links. */

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.sql.Connection;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.io.UnboundedSource.UnboundedReader;
@@ -144,8 +145,12 @@ class FolderWatchSourceTest {
     for (int i = 0; i < 5; i++) {
       all.add(land("f" + i + ".csv", "x\n", now + i).getFileName().toString());
     }
-    for (FolderWatchSource split : source(60_000).split(3, PipelineOptionsFactory.create())) {
-      assertEquals(all, readAll(reader(split, null)));
+    // Oldest first, split k of 3 starting k/3 of the way in, so that they work far apart.
+    List<FolderWatchSource> splits = source(60_000).split(3, PipelineOptionsFactory.create());
+    for (int k = 0; k < 3; k++) {
+      List<String> expected = new ArrayList<>(all);
+      Collections.rotate(expected, -k * 5 / 3);
+      assertEquals(expected, readAll(reader(splits.get(k), null)));
     }
     FileVersion version = InputFolder.current(dir.resolve("f0.csv").toString()).orElseThrow();
     try (Connection first = database.connect();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,8 +13,10 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
@@ -200,6 +203,96 @@ class IngestFilesTest {
             .sorted()
             .toList());
     records.forEach(r -> assertEquals(b2.path(), r.get("source").asText()));
+  }
+
+  private FileVersion writeGzip(String name, byte[] text, int keepBytes) throws IOException {
+    ByteArrayOutputStream packed = new ByteArrayOutputStream();
+    try (GZIPOutputStream gzip = new GZIPOutputStream(packed)) {
+      gzip.write(text);
+    }
+    Path file = in.resolve(name);
+    Files.write(file, Arrays.copyOf(packed.toByteArray(), Math.min(keepBytes, packed.size())));
+    return InputFolder.current(file.toString()).orElseThrow();
+  }
+
+  /** 20,000 events under a header naming the columns in another order. */
+  private static byte[] mappedColumns(String idPrefix) {
+    StringBuilder text =
+        new StringBuilder(
+            "price,event_id,user_id,product_id,product_name,category,event_type,timestamp\n");
+    for (int i = 0; i < 20_000; i++) {
+      text.append(i % 100)
+          .append(".5,")
+          .append(idPrefix)
+          .append(i)
+          .append(",u,p,n,c,view,2026-01-01T10:00:00Z\n");
+    }
+    return text.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void gzipFilesAreReadAndACorruptOneKeepsWhatItCouldRead(TestPipeline pipeline) throws Exception {
+    FileVersion whole = writeGzip("whole.csv.gz", mappedColumns("w"), Integer.MAX_VALUE);
+    FileVersion cut = writeGzip("cut.csv.gz", mappedColumns("c"), 30_000);
+    ingest(pipeline, whole, cut);
+
+    List<List<String>> ledger = ledger();
+    assertEquals(
+        List.of("whole.csv.gz", "20001", "20000", "0", "1", "0", "{}"),
+        ledger.get(1).subList(0, 7));
+    List<String> corrupt = ledger.get(0);
+    long lines = Long.parseLong(corrupt.get(1));
+    assertTrue(
+        lines > 1000 && lines < 20_001, "the lines before the corrupt part are read: " + lines);
+    assertEquals(
+        List.of(
+            "cut.csv.gz",
+            Long.toString(lines),
+            Long.toString(lines - 2),
+            "0",
+            "1",
+            "1",
+            "{\"BAD_ENCODING\": 1}"),
+        corrupt.subList(0, 7));
+    assertEquals(
+        20_000 + lines - 2, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
+    JsonNode record = LandingScenario.errorRecords(errors).get(0);
+    assertEquals(lines, record.get("line").asLong());
+    assertTrue(
+        record.get("message").asText().startsWith("gzip data corrupt after line " + (lines - 1)),
+        record.toString());
+  }
+
+  @Test
+  void aHugeLineOrAGzipBombIsOneErrorRecordAndTenThousandColumnsAreRead(TestPipeline pipeline)
+      throws Exception {
+    String valid = "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z";
+    FileVersion huge = write("huge.csv", "x".repeat(3 << 20), valid);
+    // 1 GiB of zeros without a line end, a megabyte packed: read in full, never held.
+    ByteArrayOutputStream packed = new ByteArrayOutputStream();
+    try (GZIPOutputStream gzip = new GZIPOutputStream(packed)) {
+      byte[] zeros = new byte[1 << 20];
+      for (int i = 0; i < 1024; i++) {
+        gzip.write(zeros);
+      }
+    }
+    Path bombFile = Files.write(in.resolve("bomb.csv.gz"), packed.toByteArray());
+    FileVersion bomb = InputFolder.current(bombFile.toString()).orElseThrow();
+    String extra = ",x".repeat(10_000 - LineParser.COLUMNS.size());
+    FileVersion wide = write("wide.csv", HEADER + extra, valid.replace("e1", "e2") + extra);
+    ingest(pipeline, huge, bomb, wide);
+
+    assertEquals(
+        List.of(
+            List.of("bomb.csv.gz", "1", "0", "0", "0", "1", "{\"FIELD_TOO_LONG\": 1}"),
+            List.of("huge.csv", "2", "1", "0", "0", "1", "{\"FIELD_TOO_LONG\": 1}"),
+            List.of("wide.csv", "2", "1", "0", "1", "0", "{}")),
+        ledger().stream().map(row -> row.subList(0, 7)).toList());
+    for (JsonNode record : LandingScenario.errorRecords(errors)) {
+      assertEquals(1, record.get("line").asInt());
+      assertEquals(ErrorRecord.MAX_RAW_CHARS, record.get("raw").asText().length());
+      assertTrue(record.get("message").asText().contains("longer than 1048576 bytes"));
+    }
   }
 
   @Test
