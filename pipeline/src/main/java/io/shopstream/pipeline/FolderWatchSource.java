@@ -72,12 +72,17 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
   private final JdbcConfig database;
   private final long pollMillis;
   private final long inFlightTimeoutMillis;
+  private final ProcessedFiles processed;
   private final int split;
   private final int splits;
 
   FolderWatchSource(
-      InputFolder folder, JdbcConfig database, long pollMillis, long inFlightTimeoutMillis) {
-    this(folder, database, pollMillis, inFlightTimeoutMillis, 0, 1);
+      InputFolder folder,
+      JdbcConfig database,
+      long pollMillis,
+      long inFlightTimeoutMillis,
+      ProcessedFiles processed) {
+    this(folder, database, pollMillis, inFlightTimeoutMillis, processed, 0, 1);
   }
 
   private FolderWatchSource(
@@ -85,12 +90,14 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
       JdbcConfig database,
       long pollMillis,
       long inFlightTimeoutMillis,
+      ProcessedFiles processed,
       int split,
       int splits) {
     this.folder = folder;
     this.database = database;
     this.pollMillis = pollMillis;
     this.inFlightTimeoutMillis = inFlightTimeoutMillis;
+    this.processed = processed;
     this.split = split;
     this.splits = splits;
   }
@@ -118,7 +125,9 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     int n = Math.max(1, desiredNumSplits);
     return IntStream.range(0, n)
         .mapToObj(
-            i -> new FolderWatchSource(folder, database, pollMillis, inFlightTimeoutMillis, i, n))
+            i ->
+                new FolderWatchSource(
+                    folder, database, pollMillis, inFlightTimeoutMillis, processed, i, n))
         .toList();
   }
 
@@ -244,6 +253,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
         ledgerDown = false;
       }
       committed.addAll(done);
+      done.forEach(source.processed::apply); // committed, still here: cut off before its move
       inFlight.keySet().removeAll(done);
       inFlight.values().removeIf(emitted -> now - emitted >= source.inFlightTimeoutMillis);
       List<FileVersion> found =

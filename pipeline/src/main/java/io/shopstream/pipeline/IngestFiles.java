@@ -124,15 +124,22 @@ public final class IngestFiles
 
   private final JdbcConfig database;
   private final String errorDir;
+  private final ProcessedFiles processed;
 
   public IngestFiles(JdbcConfig database, String errorDir) {
+    this(database, errorDir, ProcessedFiles.KEEP);
+  }
+
+  IngestFiles(JdbcConfig database, String errorDir, ProcessedFiles processed) {
     this.database = database;
     this.errorDir = errorDir;
+    this.processed = processed;
   }
 
   @Override
   public PCollection<FileVersion> expand(PCollection<FileVersion> versions) {
-    return versions.apply("IngestEachVersion", ParDo.of(new IngestFn(database, errorDir)));
+    return versions.apply(
+        "IngestEachVersion", ParDo.of(new IngestFn(database, errorDir, processed)));
   }
 
   /** True for SQLSTATE classes that mean "this row's data", not "the database is unwell". */
@@ -171,6 +178,8 @@ public final class IngestFiles
   }
 
   static final class IngestFn extends DoFn<FileVersion, FileVersion> {
+    private final ProcessedFiles processed;
+
     /**
      * Versions are ingested together, in one transaction, up to this many bytes (a larger version
      * alone): a transaction of its own cost a small file more than reading it (10,000 files of 100
@@ -191,9 +200,10 @@ public final class IngestFiles
     private transient DataSource dataSource;
     private transient List<Found> bundle;
 
-    IngestFn(JdbcConfig database, String errorDir) {
+    IngestFn(JdbcConfig database, String errorDir, ProcessedFiles processed) {
       this.database = database;
       this.errorDir = errorDir;
+      this.processed = processed;
     }
 
     /** A version to ingest, with when it was found. */
@@ -245,6 +255,7 @@ public final class IngestFiles
       for (int attempt = 1; ; attempt++) {
         try {
           for (Ledger.Entry committed : ingest(group)) {
+            processed.apply(committed.version());
             count(committed);
             context.output(committed.version(), committed.found(), GlobalWindow.INSTANCE);
           }

@@ -56,6 +56,20 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
   void setInFlightTimeoutSeconds(int value);
 
+  @Description(
+      "What becomes of an input file once its version is committed: keep (leave it), archive"
+          + " (move it to --archiveDir, named after the file plus its version) or delete.")
+  @Default.Enum("keep")
+  ProcessedFiles.Action getProcessedAction();
+
+  void setProcessedAction(ProcessedFiles.Action value);
+
+  @Description("Folder committed files are moved to with --processedAction=archive.")
+  @Default.String("data/archive")
+  String getArchiveDir();
+
+  void setArchiveDir(String value);
+
   @Description("Seconds between progress lines on the console.")
   @Default.Integer(10)
   int getProgressIntervalSeconds();

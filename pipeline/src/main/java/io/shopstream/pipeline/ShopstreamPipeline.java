@@ -126,6 +126,17 @@ public final class ShopstreamPipeline {
     positive("--progressIntervalSeconds", options.getProgressIntervalSeconds());
     options.setInputDir(localFolder("--inputDir", options.getInputDir()));
     options.setErrorDir(localFolder("--errorDir", options.getErrorDir()));
+    if (options.getProcessedAction() == ProcessedFiles.Action.archive) {
+      if (options.getInputDir().contains("://")) {
+        throw new IllegalArgumentException(
+            "--processedAction=archive needs a local --inputDir, got " + options.getInputDir());
+      }
+      options.setArchiveDir(archiveFolder(options.getArchiveDir(), options.getInputDir()));
+    } else if (options.getProcessedAction() == ProcessedFiles.Action.delete
+        && options.getInputDir().contains("://")) {
+      throw new IllegalArgumentException(
+          "--processedAction=delete needs a local --inputDir, got " + options.getInputDir());
+    }
     if (options.getJdbcUrl() != null && !options.getJdbcUrl().startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException(
           "--jdbcUrl must start with jdbc:postgresql:, got " + options.getJdbcUrl());
@@ -177,6 +188,20 @@ public final class ShopstreamPipeline {
     return path.toString();
   }
 
+  /** The archive folder, created if missing; it must not be the input folder. */
+  private static String archiveFolder(String folder, String inputDir) {
+    Path path = Path.of(folder).toAbsolutePath().normalize();
+    if (path.equals(Path.of(inputDir))) {
+      throw new IllegalArgumentException("--archiveDir must not be the --inputDir, got " + path);
+    }
+    try {
+      Files.createDirectories(path);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--archiveDir: cannot create " + path + " (" + e + ")");
+    }
+    return path.toString();
+  }
+
   /** Applies the schema, builds the pipeline and starts it. */
   public static PipelineResult run(ShopstreamOptions options) throws SQLException, IOException {
     JdbcConfig database =
@@ -197,6 +222,8 @@ public final class ShopstreamPipeline {
   }
 
   static void build(Pipeline pipeline, ShopstreamOptions options, JdbcConfig database) {
+    ProcessedFiles processed =
+        new ProcessedFiles(options.getProcessedAction(), options.getArchiveDir());
     pipeline
         .apply(
             "WatchInputDir",
@@ -204,8 +231,9 @@ public final class ShopstreamPipeline {
                 options.getInputDir(),
                 database,
                 Duration.millis(Math.round(options.getPollIntervalSeconds() * 1000)),
-                Duration.standardSeconds(options.getInFlightTimeoutSeconds())))
-        .apply("IngestFiles", new IngestFiles(database, options.getErrorDir()));
+                Duration.standardSeconds(options.getInFlightTimeoutSeconds()),
+                processed))
+        .apply("IngestFiles", new IngestFiles(database, options.getErrorDir(), processed));
   }
 
   private static void closeQuietly(EmbeddedPostgres database) {

@@ -16,13 +16,19 @@ public final class WatchFolder extends PTransform<PBegin, PCollection<FileVersio
   private final JdbcConfig database;
   private final Duration pollInterval;
   private final Duration inFlightTimeout;
+  private final ProcessedFiles processed;
 
-  public WatchFolder(
-      String folder, JdbcConfig database, Duration pollInterval, Duration inFlightTimeout) {
+  WatchFolder(
+      String folder,
+      JdbcConfig database,
+      Duration pollInterval,
+      Duration inFlightTimeout,
+      ProcessedFiles processed) {
     this.folder = folder;
     this.database = database;
     this.pollInterval = pollInterval;
     this.inFlightTimeout = inFlightTimeout;
+    this.processed = processed;
   }
 
   @Override
@@ -34,6 +40,7 @@ public final class WatchFolder extends PTransform<PBegin, PCollection<FileVersio
                 new InputFolder(folder),
                 database,
                 pollInterval.getMillis(),
-                inFlightTimeout.getMillis())));
+                inFlightTimeout.getMillis(),
+                processed)));
   }
 }

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -38,6 +39,14 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class CrashRecoveryIT {
 
+  private static TreeSet<String> names(Path folder) throws IOException {
+    try (var entries = Files.list(folder)) {
+      return entries
+          .map(f -> f.getFileName().toString())
+          .collect(Collectors.toCollection(TreeSet::new));
+    }
+  }
+
   private static final int FILES = 24;
 
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failed run keeps the pipelines' logs
@@ -51,6 +60,7 @@ class CrashRecoveryIT {
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     Path checkpoint = work.resolve("checkpoint");
+    Path archive = work.resolve("archive");
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), FILES, 42);
     GeneratedFiles.Expected expected = GeneratedFiles.expected(files, in);
     assertTrue(expected.errors().size() > 100, "the files hold invalid lines");
@@ -65,6 +75,8 @@ class CrashRecoveryIT {
             "--checkpointDir=" + checkpoint,
             "--inputDir=" + in,
             "--errorDir=" + errors,
+            "--processedAction=archive", // kills between a commit and its move too
+            "--archiveDir=" + archive,
             "--jdbcUrl=" + database.url());
     // Each run: three files land while the pipeline is down, three more once it has started.
     for (int run = 1; run <= 4; run++) {
@@ -91,8 +103,24 @@ class CrashRecoveryIT {
       }
     }
     try (JavaProcess ignored = JavaProcess.pipeline(work.resolve("run5.log"), args)) {
-      awaitTrue(() -> committedFiles(database) == FILES, "every file committed");
+      awaitTrue(
+          () -> committedFiles(database) == FILES && names(in).isEmpty(),
+          "every file committed and archived");
     }
+    assertEquals(
+        TestDatabase.query(
+                database,
+                "SELECT path, size, (extract(epoch FROM modified_at) * 1000)::bigint"
+                    + " FROM ingested_files")
+            .stream()
+            .map(
+                row ->
+                    ProcessedFiles.archivedName(
+                        new FileVersion(
+                            row.get(0), Long.parseLong(row.get(1)), Long.parseLong(row.get(2)))))
+            .collect(Collectors.toCollection(TreeSet::new)),
+        names(archive),
+        "each committed version archived once, under its version");
 
     Map<String, Event> events = expected.events();
     assertEquals(

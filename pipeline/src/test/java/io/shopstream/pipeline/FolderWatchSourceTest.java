@@ -36,8 +36,12 @@ class FolderWatchSourceTest {
   }
 
   private FolderWatchSource source(long inFlightTimeoutMillis) {
+    return source(inFlightTimeoutMillis, ProcessedFiles.KEEP);
+  }
+
+  private FolderWatchSource source(long inFlightTimeoutMillis, ProcessedFiles processed) {
     return new FolderWatchSource(
-        new InputFolder(dir.toString()), database, 0, inFlightTimeoutMillis);
+        new InputFolder(dir.toString()), database, 0, inFlightTimeoutMillis, processed);
   }
 
   private UnboundedReader<FileVersion> reader(FolderWatchSource source, FolderWatchSource.Mark mark)
@@ -172,9 +176,27 @@ class FolderWatchSourceTest {
   }
 
   @Test
+  void aCommittedFileLeftBehindByACrashIsArchivedNotReadAgain() throws Exception {
+    Path archive = Files.createDirectories(outside.resolve("archive"));
+    long now = System.currentTimeMillis();
+    Path done = land("done.csv", "x\n", now);
+    land("new.csv", "y\n", now + 1);
+    commit(done); // as if the pipeline died between the commit and the move
+    FileVersion version = new FileVersion(done.toString(), 2, now);
+    ProcessedFiles archiving =
+        new ProcessedFiles(ProcessedFiles.Action.archive, archive.toString());
+
+    assertEquals(List.of("new.csv"), readAll(reader(source(60_000, archiving), null)));
+    assertFalse(Files.exists(done));
+    assertEquals("x\n", Files.readString(archive.resolve(ProcessedFiles.archivedName(version))));
+    assertEquals("done." + now + "-2.csv", ProcessedFiles.archivedName(version));
+  }
+
+  @Test
   void aFileLandingIsFoundLongBeforeTheNextPoll() throws Exception {
     FolderWatchSource source =
-        new FolderWatchSource(new InputFolder(dir.toString()), database, 60_000, 60_000);
+        new FolderWatchSource(
+            new InputFolder(dir.toString()), database, 60_000, 60_000, ProcessedFiles.KEEP);
     UnboundedReader<FileVersion> reader = reader(source, null);
     assertFalse(reader.start()); // the first listing: nothing yet; the next is a minute away
     Path hidden = Files.writeString(dir.resolve(".a.csv"), "x\n");

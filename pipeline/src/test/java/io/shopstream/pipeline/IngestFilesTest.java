@@ -55,11 +55,17 @@ class IngestFilesTest {
   }
 
   private void ingest(TestPipeline pipeline, FileVersion... versions) {
+    ingest(pipeline, ProcessedFiles.KEEP, versions);
+  }
+
+  private void ingest(TestPipeline pipeline, ProcessedFiles processed, FileVersion... versions) {
     List<org.apache.beam.sdk.values.TimestampedValue<FileVersion>> found = new ArrayList<>();
     for (FileVersion v : versions) {
       found.add(org.apache.beam.sdk.values.TimestampedValue.of(v, Instant.now()));
     }
-    pipeline.apply(Create.timestamped(found)).apply(new IngestFiles(database, errors.toString()));
+    pipeline
+        .apply(Create.timestamped(found))
+        .apply(new IngestFiles(database, errors.toString(), processed));
     pipeline.run().waitUntilFinish();
   }
 
@@ -292,6 +298,49 @@ class IngestFilesTest {
       assertEquals(1, record.get("line").asInt());
       assertEquals(ErrorRecord.MAX_RAW_CHARS, record.get("raw").asText().length());
       assertTrue(record.get("message").asText().contains("longer than 1048576 bytes"));
+    }
+  }
+
+  @Test
+  void committedFilesAreArchivedUnderTheirVersionAndAReplacedOneIsLeft(TestPipeline pipeline)
+      throws Exception {
+    Path archive = Files.createDirectories(work.resolve("archive"));
+    FileVersion a = write("a.csv", "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z");
+    FileVersion gz =
+        writeGzip(
+            "b.csv.gz",
+            "e2,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z\n"
+                .getBytes(StandardCharsets.UTF_8),
+            Integer.MAX_VALUE);
+    FileVersion old = write("c.csv", "e3,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z");
+    write("c.csv", "e4,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", "replaced");
+    ingest(
+        pipeline,
+        new ProcessedFiles(ProcessedFiles.Action.archive, archive.toString()),
+        a,
+        gz,
+        old);
+
+    assertEquals(List.of("a.csv", "b.csv.gz"), ledger().stream().map(row -> row.get(0)).toList());
+    try (var files = Files.list(in)) {
+      assertEquals(List.of("c.csv"), files.map(f -> f.getFileName().toString()).toList());
+    }
+    try (var files = Files.list(archive)) {
+      assertEquals(
+          List.of(ProcessedFiles.archivedName(a), ProcessedFiles.archivedName(gz)),
+          files.map(f -> f.getFileName().toString()).sorted().toList());
+    }
+    assertTrue(ProcessedFiles.archivedName(gz).endsWith("-" + gz.size() + ".csv.gz"));
+  }
+
+  @Test
+  void committedFilesCanBeDeleted(TestPipeline pipeline) throws Exception {
+    FileVersion a = write("a.csv", "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z");
+    ingest(pipeline, new ProcessedFiles(ProcessedFiles.Action.delete, null), a);
+
+    assertEquals(1, ledger().size());
+    try (var files = Files.list(in)) {
+      assertEquals(0, files.count());
     }
   }
 

@@ -26,6 +26,7 @@ class ShopstreamOptionsTest {
         "--inputDir=/no/such/folder | --inputDir",
         "--errorDir=/no/such/folder | --errorDir",
         "--jdbcUrl=jdbc:mysql://localhost/x | --jdbcUrl",
+        "--processedAction=move | processedAction",
       })
   void invalidOptionsAreRefusedWithAMessageNamingTheOption(String option, String named) {
     String[] args =
@@ -44,11 +45,34 @@ class ShopstreamOptionsTest {
     ShopstreamOptions options = ShopstreamPipeline.parse("--inputDir=" + dir, "--errorDir=" + dir);
     assertEquals(1.0, options.getPollIntervalSeconds());
     assertEquals(600, options.getInFlightTimeoutSeconds());
+    assertEquals(ProcessedFiles.Action.keep, options.getProcessedAction());
     assertEquals(dir.toString(), options.getInputDir());
     assertTrue(options.isStreaming());
     assertEquals(
         ShopstreamPipeline.SPARK_BATCH_INTERVAL_MILLIS,
         options.as(SparkPipelineOptions.class).getBatchIntervalMillis());
+  }
+
+  @Test
+  void theArchiveIsCreatedAndMustNotBeTheInputFolder() {
+    ShopstreamOptions options =
+        ShopstreamPipeline.parse(
+            "--inputDir=" + dir,
+            "--errorDir=" + dir,
+            "--processedAction=archive",
+            "--archiveDir=" + dir.resolve("archive/2026"));
+    assertEquals(ProcessedFiles.Action.archive, options.getProcessedAction());
+    assertTrue(java.nio.file.Files.isDirectory(dir.resolve("archive/2026")));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ShopstreamPipeline.parse(
+                    "--inputDir=" + dir,
+                    "--errorDir=" + dir,
+                    "--processedAction=archive",
+                    "--archiveDir=" + dir));
+    assertTrue(e.getMessage().startsWith("--archiveDir"), e.getMessage());
   }
 
   @Test
