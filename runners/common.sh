@@ -25,7 +25,7 @@ write_classpath() {
   touch "$classpath" # Maven leaves an unchanged file as it was, older than the poms
 }
 
-# Compiles once if needed, then runs the pipeline with the given Beam options in its own JVM
+# Compiles once if needed, then runs the pipeline (or MAIN_CLASS) with the given options in its own JVM
 # (started with java, not Maven: ready seconds sooner, and no Maven beside it in memory).
 run_pipeline() {
   require_java17
@@ -38,8 +38,9 @@ run_pipeline() {
   fi
   # The pipeline holds no state and streams each file into PostgreSQL: 1 GB of heap is room to
   # spare for the benchmark's 5M-line run. SHOPSTREAM_HEAP sets it; JAVA_OPTS adds JVM options.
+  local main="${MAIN_CLASS:-io.shopstream.pipeline.ShopstreamPipeline}"
   local command=(java $(cat .mvn/jvm.config) "-Xmx${SHOPSTREAM_HEAP:-1g}" ${JAVA_OPTS:-}
-    -cp "pipeline/target/classes:$(cat "$classpath")" io.shopstream.pipeline.ShopstreamPipeline "$@")
-  echo "+ java -Xmx${SHOPSTREAM_HEAP:-1g} ${JAVA_OPTS:+$JAVA_OPTS }-cp pipeline/target/classes:\$(cat $classpath) io.shopstream.pipeline.ShopstreamPipeline $*"
+    -cp "pipeline/target/classes:$(cat "$classpath")" "$main" "$@")
+  echo "+ java -Xmx${SHOPSTREAM_HEAP:-1g} ${JAVA_OPTS:+$JAVA_OPTS }-cp pipeline/target/classes:\$(cat $classpath) $main $*"
   exec "${command[@]}"
 }

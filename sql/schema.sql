@@ -51,3 +51,19 @@ CREATE TABLE IF NOT EXISTS event_stats_minute (
     revenue    numeric(20, 2) NOT NULL,
     PRIMARY KEY (minute, category, event_type)
 );
+
+-- Error records replayed (runners/replay.sh): each once, into a replay file and line of its own,
+-- so a row stored from a replay file leads back to the line it came from (source, line).
+CREATE TABLE IF NOT EXISTS replayed_errors (
+    error_file  text        NOT NULL,
+    line        bigint      NOT NULL,
+    source      text        NOT NULL,
+    reason      text        NOT NULL,
+    replay_file text        NOT NULL,
+    replay_line bigint      NOT NULL,
+    header      text        NOT NULL,
+    raw         text        NOT NULL,
+    replayed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (error_file, line),
+    UNIQUE (replay_file, replay_line)
+);

@@ -1,0 +1,285 @@
+package io.shopstream.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/**
+ * Error replay (SPEC.md section 7, {@code runners/replay.sh}): the raw lines of the error records
+ * chosen (all, or by reason, file or time) go into new input files, with a header, in the input
+ * folder, where the running pipeline validates them again: lines that pass are stored once, lines
+ * that fail again become new error records. Each record is replayed once: {@code replayed_errors}
+ * holds it, with the replay file and line it went to, so a stored row leads back to the line it
+ * came from. The log commits before its files land, and every run first lands any logged file that
+ * is neither in the input folder nor in the ledger, so a crash in between loses no replay.
+ */
+public final class ReplayErrors {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String COLUMNS = String.join(",", LineParser.COLUMNS);
+
+  private ReplayErrors() {}
+
+  /** A record chosen: the error file it is in, and its source, line, reason and raw line. */
+  record Chosen(String errorFile, String source, long line, String reason, String raw) {}
+
+  public static void main(String[] args) throws Exception {
+    ReplayOptions options;
+    try {
+      PipelineOptionsFactory.register(ReplayOptions.class);
+      options = PipelineOptionsFactory.fromArgs(args).withValidation().as(ReplayOptions.class);
+      validate(options);
+    } catch (IllegalArgumentException e) {
+      System.err.println("replay: " + e.getMessage().lines().findFirst().orElse(""));
+      System.exit(2);
+      return;
+    }
+    if (options.getJdbcPassword() == null) {
+      options.setJdbcPassword(System.getenv(ShopstreamPipeline.PASSWORD_ENV));
+    }
+    JdbcConfig database =
+        new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    database.applySchema();
+    List<Path> landed = replay(options, database);
+    System.out.println(
+        "replay: "
+            + (landed.isEmpty() ? "no error records to replay" : "landed " + landed)
+            + " (lineage: table replayed_errors)");
+  }
+
+  private static void validate(ReplayOptions options) {
+    if (options.getJdbcUrl() == null) {
+      throw new IllegalArgumentException("--jdbcUrl is required (the running pipeline's database)");
+    }
+    for (String option : new String[] {"--inputDir", "--errorDir"}) {
+      String folder = option.equals("--inputDir") ? options.getInputDir() : options.getErrorDir();
+      if (!Files.isDirectory(Path.of(folder))) {
+        throw new IllegalArgumentException(option + ": " + folder + " is not a folder");
+      }
+    }
+    options.setInputDir(Path.of(options.getInputDir()).toAbsolutePath().normalize().toString());
+    for (String[] instant :
+        new String[][] {{"--since", options.getSince()}, {"--until", options.getUntil()}}) {
+      if (instant[1] != null) {
+        try {
+          Instant.parse(instant[1]);
+        } catch (DateTimeParseException e) {
+          throw new IllegalArgumentException(
+              instant[0]
+                  + " must be an ISO-8601 instant (2026-12-02T10:00:00Z), got "
+                  + instant[1]);
+        }
+      }
+    }
+    if (options.getReason() != null) {
+      for (String reason : options.getReason().split(",")) {
+        try {
+          ErrorRecord.Reason.valueOf(reason.trim());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(
+              "--reason: unknown reason code "
+                  + reason
+                  + " (one of "
+                  + Arrays.toString(ErrorRecord.Reason.values())
+                  + ")");
+        }
+      }
+    }
+  }
+
+  /** Logs the records chosen that were not replayed before, then lands every file still due. */
+  static List<Path> replay(ReplayOptions options, JdbcConfig database)
+      throws IOException, SQLException {
+    List<Chosen> chosen = choose(options);
+    try (Connection connection = database.connect()) {
+      connection.setAutoCommit(false);
+      try (PreparedStatement lock =
+          connection.prepareStatement(
+              "SELECT pg_advisory_xact_lock(hashtext('shopstream replay'))")) {
+        lock.execute(); // two replays at once would give one record two replay files
+      }
+      Set<String> done = replayed(connection);
+      Map<String, List<Chosen>> byHeader = new LinkedHashMap<>();
+      for (Chosen record : chosen) {
+        if (!done.contains(record.errorFile() + ":" + record.line())) {
+          byHeader.computeIfAbsent(header(record), h -> new ArrayList<>()).add(record);
+        }
+      }
+      String stamp = Instant.now().toString().replaceAll("[^0-9]", "").substring(0, 17);
+      int file = 0;
+      try (PreparedStatement log =
+          connection.prepareStatement(
+              "INSERT INTO replayed_errors (error_file, line, source, reason, replay_file,"
+                  + " replay_line, header, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+        for (Map.Entry<String, List<Chosen>> group : byHeader.entrySet()) {
+          String replayFile =
+              Path.of(options.getInputDir(), "replay-" + stamp + "-" + ++file + ".csv").toString();
+          long replayLine = 1; // the header
+          for (Chosen record : group.getValue()) {
+            log.setString(1, record.errorFile());
+            log.setLong(2, record.line());
+            log.setString(3, record.source());
+            log.setString(4, record.reason());
+            log.setString(5, replayFile);
+            log.setLong(6, ++replayLine);
+            log.setString(7, group.getKey());
+            log.setString(8, record.raw());
+            log.addBatch();
+          }
+        }
+        log.executeBatch();
+      }
+      connection.commit();
+      return landDue(connection);
+    }
+  }
+
+  /** The error records of the error folder that the filters choose. */
+  private static List<Chosen> choose(ReplayOptions options) throws IOException {
+    Set<String> reasons =
+        options.getReason() == null
+            ? null
+            : Arrays.stream(options.getReason().split(","))
+                .map(String::trim)
+                .collect(Collectors.toSet());
+    List<Chosen> chosen = new ArrayList<>();
+    List<Path> errorFiles;
+    try (Stream<Path> files = Files.list(Path.of(options.getErrorDir()))) {
+      errorFiles = files.filter(f -> f.toString().endsWith(".errors.jsonl")).sorted().toList();
+    }
+    for (Path errorFile : errorFiles) {
+      for (String line : Files.readAllLines(errorFile, StandardCharsets.UTF_8)) {
+        JsonNode record = JSON.readTree(line);
+        String source = record.get("source").asText();
+        String detected = record.get("detected_at").asText();
+        if ((reasons == null || reasons.contains(record.get("reason").asText()))
+            && (options.getFile() == null
+                || Path.of(source).getFileName().toString().contains(options.getFile()))
+            && (options.getSince() == null
+                || !Instant.parse(detected).isBefore(Instant.parse(options.getSince())))
+            && (options.getUntil() == null
+                || Instant.parse(detected).isBefore(Instant.parse(options.getUntil())))) {
+          chosen.add(
+              new Chosen(
+                  errorFile.getFileName().toString(),
+                  source,
+                  record.get("line").asLong(),
+                  record.get("reason").asText(),
+                  record.get("raw").asText()));
+        }
+      }
+    }
+    return chosen;
+  }
+
+  private static Set<String> replayed(Connection connection) throws SQLException {
+    Set<String> done = new HashSet<>();
+    try (PreparedStatement query =
+            connection.prepareStatement("SELECT error_file || ':' || line FROM replayed_errors");
+        ResultSet rows = query.executeQuery()) {
+      while (rows.next()) {
+        done.add(rows.getString(1));
+      }
+    }
+    return done;
+  }
+
+  /**
+   * The header the record's raw line is under: {@code DB_REJECTED} lines are re-written in the
+   * standard columns; others are under their file's header if the file is still there and has one
+   * (a header-mapped file's lines are in its own order), else the standard columns.
+   */
+  private static String header(Chosen record) throws IOException {
+    if (record.reason().equals(ErrorRecord.Reason.DB_REJECTED.name())) {
+      return COLUMNS;
+    }
+    return firstLine(Path.of(record.source()))
+        .filter(
+            line -> {
+              byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+              return LineParser.header(bytes, bytes.length) != null;
+            })
+        .orElse(COLUMNS);
+  }
+
+  private static Optional<String> firstLine(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    try (InputStream raw = Files.newInputStream(file);
+        InputStream text = file.toString().endsWith(".gz") ? new GZIPInputStream(raw) : raw;
+        BufferedReader reader =
+            new BufferedReader(new InputStreamReader(text, StandardCharsets.UTF_8))) {
+      String line = reader.readLine();
+      return Optional.ofNullable(line).map(l -> l.replace("\uFEFF", "").strip());
+    }
+  }
+
+  /**
+   * Writes every logged replay file that is neither in the input folder nor in the ledger (a
+   * committed file may have been archived): under a hidden name, then renamed in.
+   */
+  private static List<Path> landDue(Connection connection) throws SQLException, IOException {
+    Map<String, List<String>> files = new LinkedHashMap<>();
+    try (PreparedStatement query =
+            connection.prepareStatement(
+                "SELECT replay_file, header, raw FROM replayed_errors r WHERE NOT EXISTS"
+                    + " (SELECT 1 FROM ingested_files f WHERE f.path = r.replay_file)"
+                    + " ORDER BY replay_file, replay_line");
+        ResultSet rows = query.executeQuery()) {
+      while (rows.next()) {
+        String header = rows.getString(2);
+        files
+            .computeIfAbsent(rows.getString(1), f -> new ArrayList<>(List.of(header)))
+            .add(rows.getString(3));
+      }
+    }
+    List<Path> landed = new ArrayList<>();
+    for (Map.Entry<String, List<String>> file : files.entrySet()) {
+      Path path = Path.of(file.getKey());
+      if (Files.exists(path) || ledgerHas(connection, file.getKey())) {
+        continue; // landed, and not ingested yet; or ingested meanwhile, then moved
+      }
+      Path hidden = path.resolveSibling("." + path.getFileName());
+      Files.write(hidden, file.getValue(), StandardCharsets.UTF_8);
+      Files.move(hidden, path, StandardCopyOption.ATOMIC_MOVE);
+      landed.add(path);
+    }
+    return landed;
+  }
+
+  private static boolean ledgerHas(Connection connection, String path) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement("SELECT 1 FROM ingested_files WHERE path = ?")) {
+      query.setString(1, path);
+      try (ResultSet rows = query.executeQuery()) {
+        return rows.next();
+      }
+    }
+  }
+}
