@@ -3,14 +3,18 @@ package io.shopstream.pipeline;
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
@@ -48,16 +52,77 @@ class EndToEndTest {
     errors = Files.createDirectories(work.resolve("error"));
   }
 
-  private void start(String runner) throws Exception {
-    result =
-        ShopstreamPipeline.run(
-            ShopstreamPipeline.parse(
+  private void start(String runner, String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
                 "--runner=" + runner,
                 "--inputDir=" + in,
                 "--errorDir=" + errors,
                 "--jdbcUrl=" + database.url(),
                 "--sparkMaster=local[2]",
                 "--checkpointDir=" + work.resolve("checkpoint")));
+    args.addAll(List.of(more));
+    result = ShopstreamPipeline.run(ShopstreamPipeline.parse(args.toArray(String[]::new)));
+  }
+
+  /** Issue 13 end to end: header mapping, gzip, archive after commit, fix and replay. */
+  @ParameterizedTest
+  @ValueSource(strings = {"DirectRunner", "SparkRunner"})
+  void mappedAndGzippedFilesAreArchivedAndARefusedRowIsReplayedOnceFixed(String runner)
+      throws Exception {
+    try (var connection = database.connect();
+        var statement = connection.createStatement()) {
+      statement.execute(
+          "ALTER TABLE user_events ADD CONSTRAINT no_toys CHECK (category <> 'Toys')");
+    }
+    Path archive = work.resolve("archive");
+    start(runner, "--processedAction=archive", "--archiveDir=" + archive);
+
+    LandingScenario.land(
+        in,
+        "mapped.csv",
+        "user_id,event_id,coupon,product_id,product_name,category,price,event_type,timestamp",
+        "u7,e1,SAVE10,p3,Mug,Home,12.50,purchase,2026-01-01T10:00:00Z",
+        "u8,e2,,p4,Ball,Toys,3,view,2026-01-01T10:00:00Z");
+    Path packed = work.resolve("packed.csv.gz");
+    try (var gzip = new GZIPOutputStream(Files.newOutputStream(packed))) {
+      gzip.write((line("e3") + "\n" + line("e4") + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Files.move(packed, in.resolve("packed.csv.gz"));
+    awaitTrue(() -> stored(database, "e1") && stored(database, "e4"), "mapped and gzipped stored");
+    awaitTrue(() -> names(in).isEmpty(), "both files archived");
+    assertEquals(2, names(archive).size());
+    assertEquals(
+        List.of(List.of("u7", "12.50")),
+        TestDatabase.query(
+            database, "SELECT user_id, price FROM user_events WHERE event_id = 'e1'"));
+
+    try (var connection = database.connect();
+        var statement = connection.createStatement()) {
+      statement.execute("ALTER TABLE user_events DROP CONSTRAINT no_toys"); // the fix
+    }
+    ReplayOptions replay =
+        PipelineOptionsFactory.fromArgs(
+                "--inputDir=" + in, "--errorDir=" + errors, "--reason=DB_REJECTED")
+            .as(ReplayOptions.class);
+    assertEquals(1, ReplayErrors.replay(replay, database).size());
+    awaitTrue(() -> stored(database, "e2"), "the refused row stored once fixed");
+    awaitTrue(() -> names(archive).size() == 3, "the replay file archived too");
+    assertEquals(
+        List.of(List.of("mapped.csv", "3")),
+        TestDatabase.query(
+            database,
+            "SELECT regexp_replace(r.source, '^.*/', ''), r.line FROM user_events u"
+                + " JOIN replayed_errors r ON r.replay_file = u.source_file"
+                + " AND r.replay_line = u.source_line"));
+    assertEquals(4, LandingScenario.storedRows(database));
+  }
+
+  private static List<String> names(Path folder) throws Exception {
+    try (var entries = Files.list(folder)) {
+      return entries.map(f -> f.getFileName().toString()).sorted().toList();
+    }
   }
 
   @ParameterizedTest
