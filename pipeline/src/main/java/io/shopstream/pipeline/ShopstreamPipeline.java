@@ -73,6 +73,14 @@ public final class ShopstreamPipeline {
             new Thread(
                 () -> {
                   System.out.println("shopstream: stopping");
+                  // Spark interrupts its job threads as it stops: no error, and no stack trace.
+                  Thread.setDefaultUncaughtExceptionHandler(
+                      (thread, e) -> {
+                        if (!(e instanceof InterruptedException)) {
+                          System.err.print("Exception in thread \"" + thread.getName() + "\" ");
+                          e.printStackTrace();
+                        }
+                      });
                   boolean stopped = !spark || awaitSparkStopped(STOP_TIMEOUT_MILLIS);
                   closeQuietly(database);
                   if (!stopped) {
