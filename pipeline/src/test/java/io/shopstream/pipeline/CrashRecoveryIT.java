@@ -39,6 +39,47 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class CrashRecoveryIT {
 
+  /**
+   * A SIGKILL exactly between commits and their moves: the archive folder is made a file, so every
+   * move after a commit fails and the committed files stay, as a kill right then leaves them.
+   */
+  @Test
+  void aKillBetweenCommitAndArchiveLosesNothingAndTheFilesAreArchivedAtRestart() throws Exception {
+    JdbcConfig database = fresh.config();
+    Path in = Files.createDirectories(work.resolve("raw"));
+    Path errors = Files.createDirectories(work.resolve("error"));
+    Path archive = work.resolve("archive");
+    List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 3, 7);
+    List<String> args =
+        List.of(
+            "--runner=SparkRunner",
+            "--sparkMaster=local[2]",
+            "--checkpointDir=" + work.resolve("checkpoint"),
+            "--inputDir=" + in,
+            "--errorDir=" + errors,
+            "--processedAction=archive",
+            "--archiveDir=" + archive,
+            "--jdbcUrl=" + database.url());
+    try (JavaProcess pipeline = JavaProcess.pipeline(work.resolve("run1.log"), args)) {
+      awaitTrue(() -> Files.readString(pipeline.log).contains("Watching"), "run 1");
+      Files.delete(archive);
+      Files.writeString(archive, "not a folder");
+      land(files, in);
+      awaitTrue(() -> committedFiles(database) == 3, "three files committed");
+      assertEquals(3, names(in).size(), "committed, not moved");
+      pipeline.kill();
+    }
+    long rows = storedRows(database);
+    Files.delete(archive);
+    Files.createDirectories(archive);
+    try (JavaProcess ignored = JavaProcess.pipeline(work.resolve("run2.log"), args)) {
+      awaitTrue(() -> names(in).isEmpty(), "the committed files archived at restart");
+    }
+    assertEquals(3, names(archive).size());
+    assertEquals(rows, storedRows(database), "nothing stored twice");
+    assertEquals(3, committedFiles(database), "nothing read again");
+  }
+
   private static TreeSet<String> names(Path folder) throws IOException {
     try (var entries = Files.list(folder)) {
       return entries
