@@ -25,10 +25,12 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 import javax.sql.DataSource;
@@ -178,8 +180,6 @@ public final class IngestFiles
   }
 
   static final class IngestFn extends DoFn<FileVersion, FileVersion> {
-    private final ProcessedFiles processed;
-
     /**
      * Versions are ingested together, in one transaction, up to this many bytes (a larger version
      * alone): a transaction of its own cost a small file more than reading it (10,000 files of 100
@@ -189,6 +189,7 @@ public final class IngestFiles
 
     private final JdbcConfig database;
     private final String errorDir;
+    private final ProcessedFiles processed;
     private final Counter files = Metrics.counter(Metrics.FILES);
     private final Counter lines = Metrics.counter(Metrics.LINES);
     private final Counter skipped = Metrics.counter(Metrics.SKIPPED);
@@ -304,7 +305,7 @@ public final class IngestFiles
         Map<FileVersion, ErrorFile> errorFiles = new LinkedHashMap<>();
         try {
           List<FileVersion> versions = group.stream().map(Found::version).toList();
-          List<FileVersion> claimed = Ledger.claim(connection, versions);
+          Set<FileVersion> claimed = new HashSet<>(Ledger.claim(connection, versions));
           claimed.removeAll(Ledger.committed(connection, claimed));
           if (claimed.size() < versions.size()) {
             LOG.debug(
@@ -572,8 +573,7 @@ public final class IngestFiles
 
     /** A staged row the database refused. */
     void rejected(ErrorRecord record) throws IOException {
-      errorFile.add(record);
-      errorsByReason.merge(Reason.DB_REJECTED, 1L, Long::sum);
+      reject(record);
       rejected++;
     }
 
@@ -645,10 +645,7 @@ public final class IngestFiles
       try {
         return new GZIPInputStream(bytes, 1 << 16);
       } catch (IOException e) {
-        if (corruptArchive(e)) {
-          throw new CorruptArchive(e);
-        }
-        throw new UnreadableFile(e);
+        throw failure(e);
       }
     }
 
@@ -656,10 +653,7 @@ public final class IngestFiles
       try {
         return in.read(buffer);
       } catch (IOException e) {
-        if (corruptArchive(e)) {
-          throw new CorruptArchive(e);
-        }
-        throw new UnreadableFile(e);
+        throw failure(e);
       }
     }
 
@@ -671,10 +665,16 @@ public final class IngestFiles
       }
     }
 
-    /** Bad gzip data (or a gzip file cut short) is the file's; any other failure is reading's. */
-    private boolean corruptArchive(IOException e) {
-      return version.path().endsWith(".gz")
-          && (e instanceof ZipException || e instanceof EOFException);
+    /**
+     * Throws what a read failure means: bad gzip data (or a gzip file cut short) is the file's, any
+     * other failure is reading's. Declared to return, so that callers can {@code throw} it.
+     */
+    private RuntimeException failure(IOException e) throws CorruptArchive, UnreadableFile {
+      if (version.path().endsWith(".gz")
+          && (e instanceof ZipException || e instanceof EOFException)) {
+        throw new CorruptArchive(e);
+      }
+      throw new UnreadableFile(e);
     }
 
     /** What was left of a line when the archive turned unreadable, and the rest: one record. */

@@ -6,6 +6,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,16 +53,14 @@ public final class ReplayErrors {
   public static void main(String[] args) throws Exception {
     ReplayOptions options;
     try {
+      // The pipeline's own checks (folders, --jdbcUrl, the password variable), then the filters.
       PipelineOptionsFactory.register(ReplayOptions.class);
-      options = PipelineOptionsFactory.fromArgs(args).withValidation().as(ReplayOptions.class);
+      options = ShopstreamPipeline.parse(args).as(ReplayOptions.class);
       validate(options);
     } catch (IllegalArgumentException e) {
       System.err.println("replay: " + e.getMessage().lines().findFirst().orElse(""));
       System.exit(2);
       return;
-    }
-    if (options.getJdbcPassword() == null) {
-      options.setJdbcPassword(System.getenv(ShopstreamPipeline.PASSWORD_ENV));
     }
     JdbcConfig database =
         new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
@@ -76,13 +76,6 @@ public final class ReplayErrors {
     if (options.getJdbcUrl() == null) {
       throw new IllegalArgumentException("--jdbcUrl is required (the running pipeline's database)");
     }
-    for (String option : new String[] {"--inputDir", "--errorDir"}) {
-      String folder = option.equals("--inputDir") ? options.getInputDir() : options.getErrorDir();
-      if (!Files.isDirectory(Path.of(folder))) {
-        throw new IllegalArgumentException(option + ": " + folder + " is not a folder");
-      }
-    }
-    options.setInputDir(Path.of(options.getInputDir()).toAbsolutePath().normalize().toString());
     for (String[] instant :
         new String[][] {{"--since", options.getSince()}, {"--until", options.getUntil()}}) {
       if (instant[1] != null) {
@@ -124,10 +117,15 @@ public final class ReplayErrors {
         lock.execute(); // two replays at once would give one record two replay files
       }
       Set<String> done = replayed(connection);
+      Map<String, String> headers = new HashMap<>(); // by source file: each is read once
       Map<String, List<Chosen>> byHeader = new LinkedHashMap<>();
       for (Chosen record : chosen) {
         if (!done.contains(record.errorFile() + ":" + record.line())) {
-          byHeader.computeIfAbsent(header(record), h -> new ArrayList<>()).add(record);
+          String header =
+              record.reason().equals(ErrorRecord.Reason.DB_REJECTED.name())
+                  ? COLUMNS
+                  : headers.computeIfAbsent(record.source(), ReplayErrors::headerOf);
+          byHeader.computeIfAbsent(header, h -> new ArrayList<>()).add(record);
         }
       }
       String stamp = Instant.now().toString().replaceAll("[^0-9]", "").substring(0, 17);
@@ -210,21 +208,22 @@ public final class ReplayErrors {
   }
 
   /**
-   * The header the record's raw line is under: {@code DB_REJECTED} lines are re-written in the
-   * standard columns; others are under their file's header if the file is still there and has one
-   * (a header-mapped file's lines are in its own order), else the standard columns.
+   * The header a source file's raw lines are under: its own if the file is still there and has one
+   * (a header-mapped file's lines are in its own order), else the standard columns. ({@code
+   * DB_REJECTED} lines are re-written in the standard columns whatever their file's header.)
    */
-  private static String header(Chosen record) throws IOException {
-    if (record.reason().equals(ErrorRecord.Reason.DB_REJECTED.name())) {
-      return COLUMNS;
+  private static String headerOf(String source) {
+    try {
+      return firstLine(Path.of(source))
+          .filter(
+              line -> {
+                byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+                return LineParser.header(bytes, bytes.length) != null;
+              })
+          .orElse(COLUMNS);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    return firstLine(Path.of(record.source()))
-        .filter(
-            line -> {
-              byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
-              return LineParser.header(bytes, bytes.length) != null;
-            })
-        .orElse(COLUMNS);
   }
 
   private static Optional<String> firstLine(Path file) throws IOException {

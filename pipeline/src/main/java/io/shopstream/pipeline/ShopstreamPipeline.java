@@ -134,16 +134,16 @@ public final class ShopstreamPipeline {
     positive("--progressIntervalSeconds", options.getProgressIntervalSeconds());
     options.setInputDir(localFolder("--inputDir", options.getInputDir()));
     options.setErrorDir(localFolder("--errorDir", options.getErrorDir()));
-    if (options.getProcessedAction() == ProcessedFiles.Action.archive) {
-      if (options.getInputDir().contains("://")) {
-        throw new IllegalArgumentException(
-            "--processedAction=archive needs a local --inputDir, got " + options.getInputDir());
-      }
-      options.setArchiveDir(archiveFolder(options.getArchiveDir(), options.getInputDir()));
-    } else if (options.getProcessedAction() == ProcessedFiles.Action.delete
-        && options.getInputDir().contains("://")) {
+    ProcessedFiles.Action action = options.getProcessedAction();
+    if (action != ProcessedFiles.Action.keep && options.getInputDir().contains("://")) {
       throw new IllegalArgumentException(
-          "--processedAction=delete needs a local --inputDir, got " + options.getInputDir());
+          "--processedAction="
+              + action
+              + " needs a local --inputDir, got "
+              + options.getInputDir());
+    }
+    if (action == ProcessedFiles.Action.archive) {
+      options.setArchiveDir(archiveFolder(options.getArchiveDir(), options.getInputDir()));
     }
     if (options.getJdbcUrl() != null && !options.getJdbcUrl().startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException(

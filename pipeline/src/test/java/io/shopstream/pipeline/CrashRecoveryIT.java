@@ -50,16 +50,7 @@ class CrashRecoveryIT {
     Path errors = Files.createDirectories(work.resolve("error"));
     Path archive = work.resolve("archive");
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 3, 7);
-    List<String> args =
-        List.of(
-            "--runner=SparkRunner",
-            "--sparkMaster=local[2]",
-            "--checkpointDir=" + work.resolve("checkpoint"),
-            "--inputDir=" + in,
-            "--errorDir=" + errors,
-            "--processedAction=archive",
-            "--archiveDir=" + archive,
-            "--jdbcUrl=" + database.url());
+    List<String> args = pipelineArgs(database, in, errors, archive);
     try (JavaProcess pipeline = JavaProcess.pipeline(work.resolve("run1.log"), args)) {
       awaitTrue(() -> Files.readString(pipeline.log).contains("Watching"), "run 1");
       Files.delete(archive);
@@ -78,6 +69,18 @@ class CrashRecoveryIT {
     assertEquals(3, names(archive).size());
     assertEquals(rows, storedRows(database), "nothing stored twice");
     assertEquals(3, committedFiles(database), "nothing read again");
+  }
+
+  private List<String> pipelineArgs(JdbcConfig database, Path in, Path errors, Path archive) {
+    return List.of(
+        "--runner=SparkRunner",
+        "--sparkMaster=local[2]",
+        "--checkpointDir=" + work.resolve("checkpoint"),
+        "--inputDir=" + in,
+        "--errorDir=" + errors,
+        "--processedAction=archive",
+        "--archiveDir=" + archive,
+        "--jdbcUrl=" + database.url());
   }
 
   private static TreeSet<String> names(Path folder) throws IOException {
@@ -109,16 +112,8 @@ class CrashRecoveryIT {
     Random random = new Random(seed);
     System.out.println("CrashRecoveryIT: kill moments from seed " + seed);
 
-    List<String> args =
-        List.of(
-            "--runner=SparkRunner",
-            "--sparkMaster=local[2]",
-            "--checkpointDir=" + checkpoint,
-            "--inputDir=" + in,
-            "--errorDir=" + errors,
-            "--processedAction=archive", // kills between a commit and its move too
-            "--archiveDir=" + archive,
-            "--jdbcUrl=" + database.url());
+    // With archiving on, kills fall between commits and their moves too.
+    List<String> args = pipelineArgs(database, in, errors, archive);
     // Each run: three files land while the pipeline is down, three more once it has started.
     for (int run = 1; run <= 4; run++) {
       land(files.subList(6 * run - 6, 6 * run - 3), in);

@@ -71,11 +71,8 @@ class EndToEndTest {
   @ValueSource(strings = {"DirectRunner", "SparkRunner"})
   void mappedAndGzippedFilesAreArchivedAndARefusedRowIsReplayedOnceFixed(String runner)
       throws Exception {
-    try (var connection = database.connect();
-        var statement = connection.createStatement()) {
-      statement.execute(
-          "ALTER TABLE user_events ADD CONSTRAINT no_toys CHECK (category <> 'Toys')");
-    }
+    TestDatabase.execute(
+        database, "ALTER TABLE user_events ADD CONSTRAINT no_toys CHECK (category <> 'Toys')");
     Path archive = work.resolve("archive");
     start(runner, "--processedAction=archive", "--archiveDir=" + archive);
 
@@ -98,10 +95,7 @@ class EndToEndTest {
         TestDatabase.query(
             database, "SELECT user_id, price FROM user_events WHERE event_id = 'e1'"));
 
-    try (var connection = database.connect();
-        var statement = connection.createStatement()) {
-      statement.execute("ALTER TABLE user_events DROP CONSTRAINT no_toys"); // the fix
-    }
+    TestDatabase.execute(database, "ALTER TABLE user_events DROP CONSTRAINT no_toys"); // the fix
     ReplayOptions replay =
         PipelineOptionsFactory.fromArgs(
                 "--inputDir=" + in, "--errorDir=" + errors, "--reason=DB_REJECTED")

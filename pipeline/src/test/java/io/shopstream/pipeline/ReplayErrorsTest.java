@@ -31,13 +31,6 @@ class ReplayErrorsTest {
     pipeline.run().waitUntilFinish();
   }
 
-  private static void execute(JdbcConfig database, String sql) throws Exception {
-    try (var connection = database.connect();
-        var statement = connection.createStatement()) {
-      statement.execute(sql);
-    }
-  }
-
   private ReplayOptions options(Path in, Path errors, JdbcConfig database, String... filters) {
     List<String> args =
         new java.util.ArrayList<>(
@@ -51,7 +44,8 @@ class ReplayErrorsTest {
     JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
-    execute(database, "ALTER TABLE user_events ADD CONSTRAINT no_toys CHECK (category <> 'Toys')");
+    TestDatabase.execute(
+        database, "ALTER TABLE user_events ADD CONSTRAINT no_toys CHECK (category <> 'Toys')");
     Path a =
         Files.writeString(
             in.resolve("a.csv"),
@@ -63,7 +57,7 @@ class ReplayErrorsTest {
     assertEquals(1, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
 
     // The fix: the constraint was wrong. Replay only what the database refused first.
-    execute(database, "ALTER TABLE user_events DROP CONSTRAINT no_toys");
+    TestDatabase.execute(database, "ALTER TABLE user_events DROP CONSTRAINT no_toys");
     List<Path> landed =
         ReplayErrors.replay(options(in, errors, database, "--reason=DB_REJECTED"), database);
     assertEquals(1, landed.size());

@@ -111,6 +111,14 @@ final class TestDatabase {
     return rows;
   }
 
+  /** Runs a statement that returns no rows (DDL). */
+  static void execute(JdbcConfig database, String sql) throws SQLException {
+    try (Connection c = database.connect();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
   static long count(JdbcConfig database, String sql) throws SQLException {
     return Long.parseLong(query(database, sql).get(0).get(0));
   }
