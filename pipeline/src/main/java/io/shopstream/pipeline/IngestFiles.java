@@ -197,6 +197,10 @@ public final class IngestFiles
     private final Counter duplicates = Metrics.counter(Metrics.DUPLICATES);
     private final Metrics.ErrorCounter errors = new Metrics.ErrorCounter();
     private final Gauge lag = Metrics.gauge(Metrics.LAG_MILLIS);
+    private final Counter bytesRead = Metrics.counter(Metrics.BYTES_READ);
+    private final Counter retries = Metrics.counter(Metrics.DATABASE_RETRIES);
+    private final Metrics.Latency writeLatency = new Metrics.Latency(Metrics.WRITE_MILLIS);
+    private final Metrics.Latency commitLatency = new Metrics.Latency(Metrics.COMMIT_MILLIS);
 
     private transient DataSource dataSource;
     private transient List<Found> bundle;
@@ -275,6 +279,7 @@ public final class IngestFiles
                   ? "SQLSTATE " + sql.getSQLState() + ": " + e.getMessage()
                   : e.toString(),
               sleep);
+          retries.inc();
           Sleeper.DEFAULT.sleep(sleep);
         }
       }
@@ -283,6 +288,7 @@ public final class IngestFiles
     private void count(Ledger.Entry committed) {
       Ledger.Counts counts = committed.counts();
       files.inc();
+      bytesRead.inc(committed.version().size());
       lines.inc(counts.lines());
       skipped.inc(counts.skipped());
       stored.inc(counts.stored());
@@ -302,6 +308,7 @@ public final class IngestFiles
       group.sort(Comparator.comparing(Found::version, FolderWatchSource.OLDEST_FIRST));
       try (Connection connection = dataSource.getConnection()) {
         connection.setAutoCommit(false);
+        long started = System.nanoTime();
         Map<FileVersion, ErrorFile> errorFiles = new LinkedHashMap<>();
         try {
           List<FileVersion> versions = group.stream().map(Found::version).toList();
@@ -335,7 +342,10 @@ public final class IngestFiles
           try (Statement windows = connection.createStatement()) {
             windows.executeUpdate(WINDOWS);
           }
+          long written = System.nanoTime();
           connection.commit();
+          writeLatency.observe((written - started) / 1_000_000);
+          commitLatency.observe((System.nanoTime() - written) / 1_000_000);
           return entries;
         } catch (SQLException e) {
           // Closed for good, so the pool drops it: pgjdbc does not mark a connection broken by an

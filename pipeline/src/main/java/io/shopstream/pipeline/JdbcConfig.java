@@ -29,6 +29,19 @@ public record JdbcConfig(String url, String user, String password) implements Se
   }
 
   Connection connect() throws SQLException {
+    return DriverManager.getConnection(url, credentials());
+  }
+
+  /** A connection that gives up after {@code seconds} connecting or waiting for an answer. */
+  Connection connect(int seconds) throws SQLException {
+    Properties properties = credentials();
+    for (String timeout : new String[] {"loginTimeout", "connectTimeout", "socketTimeout"}) {
+      properties.setProperty(timeout, Integer.toString(seconds));
+    }
+    return DriverManager.getConnection(url, properties);
+  }
+
+  private Properties credentials() {
     Properties properties = new Properties();
     if (user != null) {
       properties.setProperty("user", user);
@@ -36,7 +49,7 @@ public record JdbcConfig(String url, String user, String password) implements Se
     if (password != null) {
       properties.setProperty("password", password);
     }
-    return DriverManager.getConnection(url, properties);
+    return properties;
   }
 
   /** Applies {@code sql/schema.sql}; safe to run any number of times, also concurrently. */
@@ -57,6 +70,7 @@ public record JdbcConfig(String url, String user, String password) implements Se
 
   @Override
   public String toString() {
-    return url + (user == null ? "" : " as " + user); // never the password
+    // Never the password, also when the URL carries one.
+    return url.replaceAll("(?i)(password=)[^&]*", "$1***") + (user == null ? "" : " as " + user);
   }
 }

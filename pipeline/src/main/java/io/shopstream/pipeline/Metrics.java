@@ -18,6 +18,10 @@ final class Metrics {
   static final String DUPLICATES = "duplicates";
   static final String ERRORS = "errors";
   static final String LAG_MILLIS = "lag_millis";
+  static final String BYTES_READ = "bytes_read";
+  static final String DATABASE_RETRIES = "database_retries";
+  static final String WRITE_MILLIS = "write_millis";
+  static final String COMMIT_MILLIS = "commit_millis";
 
   private Metrics() {}
 
@@ -27,6 +31,44 @@ final class Metrics {
 
   static Gauge gauge(String name) {
     return org.apache.beam.sdk.metrics.Metrics.gauge(NAMESPACE, name);
+  }
+
+  /**
+   * A latency histogram as Beam counters ({@code <name>_le_<bound>}, {@code _count}, {@code _sum}),
+   * so every runner sums it over its workers and the driver reads it like any counter.
+   */
+  static final class Latency implements Serializable {
+    static final long[] BOUNDS_MILLIS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+
+    private final Counter[] buckets = new Counter[BOUNDS_MILLIS.length];
+    private final Counter count;
+    private final Counter sum;
+
+    Latency(String name) {
+      for (int i = 0; i < BOUNDS_MILLIS.length; i++) {
+        buckets[i] = counter(bucket(name, BOUNDS_MILLIS[i]));
+      }
+      count = counter(name + "_count");
+      sum = counter(name + "_sum");
+    }
+
+    static String bucket(String name, long bound) {
+      return name + "_le_" + bound;
+    }
+
+    /**
+     * Counts the observation in the first bucket it fits (the exposition makes them cumulative).
+     */
+    void observe(long millis) {
+      for (int i = 0; i < BOUNDS_MILLIS.length; i++) {
+        if (millis <= BOUNDS_MILLIS[i]) {
+          buckets[i].inc();
+          break;
+        }
+      }
+      count.inc();
+      sum.inc(millis);
+    }
   }
 
   /** Counts a rejected line in the total {@code errors} and in {@code errors_<REASON>}. */

@@ -76,6 +76,20 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
   void setProgressIntervalSeconds(int value);
 
+  @Description(
+      "Port of the status server in the driver: the live page /, /metrics (Prometheus), /api/files"
+          + " and /health. 0 turns it off.")
+  @Default.Integer(8088)
+  int getStatusPort();
+
+  void setStatusPort(int value);
+
+  @Description("Address the status server listens on; 0.0.0.0 for every interface.")
+  @Default.String("127.0.0.1")
+  String getStatusHost();
+
+  void setStatusHost(String value);
+
   @Description("Port of the embedded PostgreSQL (used when --jdbcUrl is absent).")
   @Default.Integer(54320)
   int getEmbeddedPostgresPort();

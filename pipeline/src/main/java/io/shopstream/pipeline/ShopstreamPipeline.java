@@ -46,6 +46,13 @@ public final class ShopstreamPipeline {
       System.exit(2);
       return;
     }
+    if (Arrays.stream(args).anyMatch(arg -> arg.startsWith("--jdbcPassword"))) {
+      System.err.println(
+          "shopstream: warning: --jdbcPassword on the command line is visible to every user of"
+              + " this machine (ps); set "
+              + PASSWORD_ENV
+              + " instead");
+    }
     EmbeddedPostgres embedded = null;
     if (options.getJdbcUrl() == null) {
       try {
@@ -93,8 +100,37 @@ public final class ShopstreamPipeline {
                   }
                 }));
     try (Progress progress =
-        new Progress(result, options.getProgressIntervalSeconds(), System.out)) {
+            new Progress(result, options.getProgressIntervalSeconds(), System.out);
+        StatusServer status = startStatusServer(options, result)) {
       result.waitUntilFinish();
+    }
+  }
+
+  /** The status server, or null when it is off or its port is taken (the pipeline runs on). */
+  private static StatusServer startStatusServer(ShopstreamOptions options, PipelineResult result) {
+    if (options.getStatusPort() == 0) {
+      return null;
+    }
+    StatusReport report =
+        new StatusReport(
+            result,
+            new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword()),
+            options.getInputDir());
+    try {
+      StatusServer server =
+          StatusServer.start(options.getStatusHost(), options.getStatusPort(), report);
+      System.out.println("shopstream: status page at " + server.address());
+      return server;
+    } catch (IOException e) {
+      System.out.println(
+          "shopstream: no status page: cannot listen on "
+              + options.getStatusHost()
+              + ":"
+              + options.getStatusPort()
+              + " ("
+              + e.getMessage()
+              + "); set --statusPort to a free port, or 0 to turn it off");
+      return null;
     }
   }
 
@@ -132,6 +168,11 @@ public final class ShopstreamPipeline {
     positive("--pollIntervalSeconds", options.getPollIntervalSeconds());
     positive("--inFlightTimeoutSeconds", options.getInFlightTimeoutSeconds());
     positive("--progressIntervalSeconds", options.getProgressIntervalSeconds());
+    if (options.getStatusPort() < 0 || options.getStatusPort() > 65535) {
+      throw new IllegalArgumentException(
+          "--statusPort must be a port number (0 turns the server off), got "
+              + options.getStatusPort());
+    }
     options.setInputDir(localFolder("--inputDir", options.getInputDir()));
     options.setErrorDir(localFolder("--errorDir", options.getErrorDir()));
     ProcessedFiles.Action action = options.getProcessedAction();

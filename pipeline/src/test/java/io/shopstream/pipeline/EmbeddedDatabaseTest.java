@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.security.auth.module.UnixSystem;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -26,17 +25,11 @@ class EmbeddedDatabaseTest {
     return new UnixSystem().getUid() == 0;
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   @Test
   void keepsItsDataAcrossRestarts() throws Exception {
     assumeFalse(root(), "initdb refuses to run as root; CI runs this test as a normal user");
     Path data = dir.resolve("postgres");
-    int port = freePort();
+    int port = Ports.free();
     try (EmbeddedPostgres postgres = EmbeddedDatabase.start(data, port)) {
       JdbcConfig database = new JdbcConfig(EmbeddedDatabase.jdbcUrl(postgres), null, null);
       database.applySchema();

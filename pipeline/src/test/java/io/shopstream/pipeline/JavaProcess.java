@@ -2,11 +2,11 @@ package io.shopstream.pipeline;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,9 +30,21 @@ final class JavaProcess implements AutoCloseable {
   /** Starts {@code java <add-opens> -cp <classpath> <mainClass> <args>} with Spark on loopback. */
   static JavaProcess start(Path log, String classpath, String mainClass, List<String> args)
       throws IOException {
+    return start(log, List.of(), Map.of(), classpath, mainClass, args);
+  }
+
+  private static JavaProcess start(
+      Path log,
+      List<String> jvmOptions,
+      Map<String, String> env,
+      String classpath,
+      String mainClass,
+      List<String> args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     Collections.addAll(command, System.getProperty("shopstream.addOpens").split("\\s+"));
+    command.addAll(jvmOptions);
     command.addAll(List.of("-Xmx1g", "-cp", classpath, mainClass));
     command.addAll(args);
     ProcessBuilder builder =
@@ -41,22 +53,26 @@ final class JavaProcess implements AutoCloseable {
     builder.environment().put("SPARK_SCALA_VERSION", "2.12");
     builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    builder.environment().putAll(env);
     return new JavaProcess(builder.start(), log);
   }
 
   /** The pipeline from the bundled jar, as on a cluster node: the jar plus Spark's own jars. */
   static JavaProcess pipeline(Path log, List<String> args) throws IOException {
+    return pipeline(log, List.of(), Map.of(), args);
+  }
+
+  /** The same, with JVM options (Spark's settings as {@code -Dspark.*}) and environment. */
+  static JavaProcess pipeline(
+      Path log, List<String> jvmOptions, Map<String, String> env, List<String> args)
+      throws IOException {
     return start(
         log,
+        jvmOptions,
+        env,
         BUNDLED_JAR + File.pathSeparator + SPARK_JARS,
         ShopstreamPipeline.class.getName(),
         args);
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   /** SIGKILL: no shutdown hook, no clean-up, as in a crash. */

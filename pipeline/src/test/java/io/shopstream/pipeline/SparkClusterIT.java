@@ -31,8 +31,8 @@ class SparkClusterIT {
     JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
-    int masterPort = JavaProcess.freePort();
-    int masterUi = JavaProcess.freePort();
+    int masterPort = Ports.free();
+    int masterUi = Ports.free();
     String master = "spark://127.0.0.1:" + masterPort;
 
     try (JavaProcess ignoredMaster =
@@ -60,7 +60,7 @@ class SparkClusterIT {
                     "--memory",
                     "1g",
                     "--webui-port",
-                    "" + JavaProcess.freePort(),
+                    "" + Ports.free(),
                     "--work-dir",
                     work.resolve("worker").toString(),
                     master))) {

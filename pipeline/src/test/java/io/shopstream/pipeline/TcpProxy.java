@@ -22,7 +22,7 @@ final class TcpProxy implements AutoCloseable {
 
   TcpProxy(String targetHost, int targetPort) throws IOException {
     this.target = new InetSocketAddress(targetHost, targetPort);
-    this.port = JavaProcess.freePort();
+    this.port = Ports.free();
     restore();
   }
 
