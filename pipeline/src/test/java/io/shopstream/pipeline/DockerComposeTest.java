@@ -75,6 +75,12 @@ class DockerComposeTest {
   }
 
   @Test
+  void theStatusServerIsReachableFromTheHost() {
+    assertTrue(list("pipeline", "command").contains("--statusHost=0.0.0.0"));
+    assertTrue(list("pipeline", "ports").contains("8088:8088"));
+  }
+
+  @Test
   void pipelineSubmitsTheBundledJarToTheMaster() {
     List<String> command = list("pipeline", "command");
     assertTrue(command.contains("--class"));

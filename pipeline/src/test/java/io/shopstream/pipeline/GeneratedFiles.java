@@ -28,15 +28,20 @@ final class GeneratedFiles {
 
   /** 2,000 lines per file with 1% invalid lines and 2% duplicates; sorted by name. */
   static List<Path> generate(Path staging, int files, long seed) throws Exception {
+    return generate(staging, files, 2000, seed);
+  }
+
+  static List<Path> generate(Path staging, int files, int linesPerFile, long seed)
+      throws Exception {
     StringWriter out = new StringWriter();
     assertEquals(
         0,
         Generator.execute(
             new PrintWriter(out),
             "--count",
-            "" + files * 2000,
+            "" + files * linesPerFile,
             "--eventsPerFile",
-            "2000",
+            "" + linesPerFile,
             "--rate",
             "0",
             "--seed",

@@ -1,14 +1,20 @@
 package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,21 +22,28 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real Spark standalone cluster on 127.0.0.1 (a master and a worker, from Spark's Maven jars),
- * the bundled jar submitted with Spark's own SparkSubmit, and the landing scenario checked in
- * PostgreSQL and in the error folder.
+ * A real Spark standalone cluster on 127.0.0.1 (a master and two workers of one core each, from
+ * Spark's Maven jars), the bundled jar submitted with Spark's own SparkSubmit. The landing scenario
+ * is checked in PostgreSQL and in the error folder; then files are read on both workers (the
+ * ledger's {@code read_by}), and one worker is killed with SIGKILL, executor and all, while files
+ * are being ingested: every event must be stored once and every error record written once.
  */
-@Timeout(value = 6, unit = TimeUnit.MINUTES)
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
 class SparkClusterIT {
+
+  /** Where the two-worker run's figures go; bench/results/two-workers.jsonl keeps a copy. */
+  private static final Path FIGURES = Path.of("target", "two-workers.json");
 
   @TempDir Path work;
   @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
 
   @Test
-  void bundledJarRunsOnAStandaloneCluster() throws Exception {
+  void bundledJarRunsOnTwoWorkersAndSurvivesLosingOne() throws Exception {
     JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
+    List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 15, 21);
+    List<Path> large = GeneratedFiles.generate(work.resolve("large"), 2, 150_000, 22);
     int masterPort = Ports.free();
     int masterUi = Ports.free();
     String master = "spark://127.0.0.1:" + masterPort;
@@ -47,24 +60,9 @@ class SparkClusterIT {
                     "" + masterPort,
                     "--webui-port",
                     "" + masterUi));
-        JavaProcess ignoredWorker =
-            JavaProcess.start(
-                work.resolve("worker.log"),
-                JavaProcess.SPARK_JARS,
-                "org.apache.spark.deploy.worker.Worker",
-                List.of(
-                    "--host",
-                    "127.0.0.1",
-                    "--cores",
-                    "2",
-                    "--memory",
-                    "1g",
-                    "--webui-port",
-                    "" + Ports.free(),
-                    "--work-dir",
-                    work.resolve("worker").toString(),
-                    master))) {
-      awaitTrue(() -> aliveWorkers(masterUi) == 1, "a worker registered with the master");
+        JavaProcess ignoredWorker = worker("worker-1", master);
+        JavaProcess doomed = worker("worker-2", master)) {
+      awaitTrue(() -> aliveWorkers(masterUi) == 2, "two workers registered with the master");
 
       try (JavaProcess ignoredDriver =
           JavaProcess.start(
@@ -77,18 +75,157 @@ class SparkClusterIT {
                   "--class",
                   ShopstreamPipeline.class.getName(),
                   "--conf",
-                  "spark.executor.memory=768m",
+                  "spark.executor.memory=640m",
                   JavaProcess.BUNDLED_JAR.toString(),
                   "--runner=SparkRunner",
                   "--sparkMaster=" + master,
                   "--inputDir=" + in,
                   "--errorDir=" + errors,
                   "--checkpointDir=" + work.resolve("checkpoint"),
+                  "--statusPort=0",
                   "--jdbcUrl=" + database.url()))) {
         LandingScenario.land(in, database);
         LandingScenario.assertOutcome(database, errors);
+
+        // Both workers at work: 10 files landed at once, their throughput and shares recorded.
+        for (Path file : files.subList(0, 10)) {
+          GeneratedFiles.land(file, in);
+        }
+        awaitTrue(() -> committed(database) == 10, "ten files committed");
+        List<List<String>> shares =
+            TestDatabase.query(
+                database,
+                "SELECT read_by, count(*), sum(lines) FROM ingested_files"
+                    + " WHERE path LIKE '%events-%' GROUP BY 1 ORDER BY 1");
+        assertEquals(2, shares.size(), "files read on both workers: " + shares);
+        String figures = figures(database, shares);
+
+        // One worker lost, executor and all, while both are in the middle of a transaction (each
+        // holds a version's ledger lock, reading one of two large files); five more files land
+        // after the loss.
+        for (Path file : large) {
+          GeneratedFiles.land(file, in);
+        }
+        awaitTrue(() -> ledgerLocksHeld(database) == 2, "both workers ingesting a large file");
+        List<String> doomedReaders =
+            doomed.process.toHandle().descendants().map(p -> p.pid() + "@").toList();
+        doomed.process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        doomed.kill();
+        long atKill = committed(database);
+        String killedAt = TestDatabase.query(database, "SELECT clock_timestamp()").get(0).get(0);
+        for (Path file : files.subList(10, 15)) {
+          GeneratedFiles.land(file, in);
+        }
+        awaitTrue(() -> committed(database) == 17, "every file committed after the loss");
+        List<List<String>> after =
+            TestDatabase.query(
+                database,
+                "SELECT read_by, count(*) FROM ingested_files WHERE path LIKE '%events-%'"
+                    + " AND committed_at > '"
+                    + killedAt
+                    + "' GROUP BY 1");
+        assertTrue(atKill <= 10, "the large files were not committed before the kill");
+        for (List<String> reader : after) {
+          assertTrue(
+              doomedReaders.stream().noneMatch(reader.get(0)::startsWith),
+              "only the surviving worker commits after the kill: " + after);
+        }
+
+        List<Path> all = new ArrayList<>(files);
+        all.addAll(large);
+        GeneratedFiles.Expected expected = GeneratedFiles.expected(all, in);
+        assertEquals(
+            expected.events().size(),
+            TestDatabase.count(
+                database, "SELECT count(*) FROM user_events WHERE source_file LIKE '%events-%'"),
+            "every event stored once");
+        List<String> reported = new ArrayList<>();
+        for (JsonNode e : LandingScenario.errorRecords(errors)) {
+          if (e.get("source").asText().contains("events-")) {
+            reported.add(e.get("source").asText() + ":" + e.get("line").asText());
+          }
+        }
+        assertEquals(expected.errors().size(), reported.size(), "every error record once");
+        assertEquals(expected.errors(), new HashSet<>(reported));
+        assertEquals(
+            17,
+            TestDatabase.count(
+                database,
+                "SELECT count(DISTINCT path) FROM ingested_files WHERE path LIKE '%events-%'"),
+            "one ledger row per file");
+        Files.writeString(
+            FIGURES,
+            figures
+                + String.format(
+                    Locale.ROOT,
+                    ", \"kill\": {\"committed_before\": %d, \"committed_after_by\": \"%s\"}}%n",
+                    atKill,
+                    after));
       }
     }
+  }
+
+  private JavaProcess worker(String name, String master) throws Exception {
+    return JavaProcess.start(
+        work.resolve(name + ".log"),
+        JavaProcess.SPARK_JARS,
+        "org.apache.spark.deploy.worker.Worker",
+        List.of(
+            "--host",
+            "127.0.0.1",
+            "--cores",
+            "1",
+            "--memory",
+            "1g",
+            "--webui-port",
+            "" + Ports.free(),
+            "--work-dir",
+            work.resolve(name).toString(),
+            master));
+  }
+
+  /** Ledger locks held: one per version a reader is ingesting right now. */
+  private static long ledgerLocksHeld(JdbcConfig database) throws Exception {
+    return TestDatabase.count(
+        database,
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            + " WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.granted");
+  }
+
+  private static long committed(JdbcConfig database) throws Exception {
+    return TestDatabase.count(
+        database, "SELECT count(*) FROM ingested_files WHERE path LIKE '%events-%'");
+  }
+
+  /** Lines per second from the first landing found to the last commit, and each worker's share. */
+  private static String figures(JdbcConfig database, List<List<String>> shares) throws Exception {
+    List<List<String>> span =
+        TestDatabase.query(
+            database,
+            "SELECT sum(lines), extract(epoch FROM max(committed_at) - min(found_at))"
+                + " FROM ingested_files WHERE path LIKE '%events-%'");
+    long lines = Long.parseLong(span.get(0).get(0));
+    double seconds = Double.parseDouble(span.get(0).get(1));
+    StringBuilder json =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "{\"workload\": \"10 files x 2001 lines, 2 workers x 1 core\", \"lines\": %d,"
+                    + " \"seconds\": %.2f, \"lines_per_second\": %.0f, \"workers\": [",
+                lines,
+                seconds,
+                lines / seconds));
+    for (int i = 0; i < shares.size(); i++) {
+      json.append(i == 0 ? "" : ", ")
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "{\"read_by\": \"%s\", \"files\": %s, \"lines\": %s}",
+                  shares.get(i).get(0),
+                  shares.get(i).get(1),
+                  shares.get(i).get(2)));
+    }
+    return json.append("]").toString();
   }
 
   private static int aliveWorkers(int masterUi) {
