@@ -15,6 +15,11 @@ import org.apache.beam.sdk.io.jdbc.JdbcIO;
 /** Where the events are stored; travels to the workers with the transforms that use it. */
 public record JdbcConfig(String url, String user, String password) implements Serializable {
 
+  /** The database the options name. */
+  static JdbcConfig of(ShopstreamOptions options) {
+    return new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+  }
+
   /** A pooled data source, one pool per worker JVM and configuration (JdbcIO's own cache). */
   DataSource pooledDataSource() {
     JdbcIO.DataSourceConfiguration config =

@@ -62,8 +62,7 @@ public final class ReplayErrors {
       System.exit(2);
       return;
     }
-    JdbcConfig database =
-        new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    JdbcConfig database = JdbcConfig.of(options);
     database.applySchema();
     List<Path> landed = replay(options, database);
     System.out.println(

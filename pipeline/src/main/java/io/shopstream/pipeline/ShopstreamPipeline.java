@@ -111,11 +111,7 @@ public final class ShopstreamPipeline {
     if (options.getStatusPort() == 0) {
       return null;
     }
-    StatusReport report =
-        new StatusReport(
-            result,
-            new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword()),
-            options.getInputDir());
+    StatusReport report = new StatusReport(result, JdbcConfig.of(options), options.getInputDir());
     try {
       StatusServer server =
           StatusServer.start(options.getStatusHost(), options.getStatusPort(), report);
@@ -253,8 +249,7 @@ public final class ShopstreamPipeline {
 
   /** Applies the schema, builds the pipeline and starts it. */
   public static PipelineResult run(ShopstreamOptions options) throws SQLException, IOException {
-    JdbcConfig database =
-        new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    JdbcConfig database = JdbcConfig.of(options);
     database.applySchema();
     if (options.getRunner() == SparkRunner.class) {
       SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
