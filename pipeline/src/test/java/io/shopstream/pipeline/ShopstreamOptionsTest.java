@@ -27,6 +27,8 @@ class ShopstreamOptionsTest {
         "--errorDir=/no/such/folder | --errorDir",
         "--jdbcUrl=jdbc:mysql://localhost/x | --jdbcUrl",
         "--processedAction=move | processedAction",
+        "--statusPort=70000 | --statusPort",
+        "--statusPort=-1 | --statusPort",
       })
   void invalidOptionsAreRefusedWithAMessageNamingTheOption(String option, String named) {
     String[] args =
@@ -46,6 +48,8 @@ class ShopstreamOptionsTest {
     assertEquals(1.0, options.getPollIntervalSeconds());
     assertEquals(600, options.getInFlightTimeoutSeconds());
     assertEquals(ProcessedFiles.Action.keep, options.getProcessedAction());
+    assertEquals(8088, options.getStatusPort());
+    assertEquals("127.0.0.1", options.getStatusHost());
     assertEquals(dir.toString(), options.getInputDir());
     assertTrue(options.isStreaming());
     assertEquals(
