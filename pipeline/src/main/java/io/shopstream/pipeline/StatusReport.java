@@ -111,7 +111,7 @@ final class StatusReport {
                   + " GROUP BY 1 ORDER BY 2 DESC, 1");
       page.put("errors", reasons);
       page.put("examples", latestExamples(connection, reasons.size()));
-      page.put("recent", files(connection, 0, 15));
+      page.put("recent", ledgerPage(connection, 0, 15));
       page.put(
           "minutes",
           rows(
@@ -126,14 +126,14 @@ final class StatusReport {
   }
 
   /** A page of the ledger, newest first. */
-  Map<String, Object> files(int page, int size) throws SQLException {
+  Map<String, Object> ledger(int page, int size) throws SQLException {
     try (Connection connection = database.connect(TIMEOUT_SECONDS)) {
       Map<String, Object> answer = new LinkedHashMap<>();
       answer.put("page", page);
       answer.put("size", size);
       answer.put(
           "total", rows(connection, "SELECT count(*) AS n FROM ingested_files").get(0).get("n"));
-      answer.put("files", files(connection, page * size, size));
+      answer.put("files", ledgerPage(connection, page * size, size));
       return answer;
     }
   }
@@ -170,7 +170,7 @@ final class StatusReport {
     }
   }
 
-  private static List<Map<String, Object>> files(Connection connection, int offset, int limit)
+  private static List<Map<String, Object>> ledgerPage(Connection connection, int offset, int limit)
       throws SQLException {
     try (PreparedStatement query =
         connection.prepareStatement(

@@ -92,7 +92,7 @@ final class StatusServer implements AutoCloseable {
       Map<String, String> query = query(exchange.getRequestURI());
       int page = Math.max(0, intOr(query.get("page"), 0));
       int size = Math.min(MAX_PAGE_SIZE, Math.max(1, intOr(query.get("size"), 50)));
-      send(exchange, 200, "application/json", json(report.files(page, size)));
+      send(exchange, 200, "application/json", json(report.ledger(page, size)));
     } else if (file.matches()) {
       Optional<Map<String, Object>> row = report.file(Long.parseLong(file.group(1)));
       if (row.isPresent()) {

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -112,12 +113,17 @@ class SparkClusterIT {
           GeneratedFiles.land(file, in);
         }
         List<JavaProcess> workers = List.of(worker1, worker2);
+        AtomicReference<JavaProcess> ingesting = new AtomicReference<>();
         awaitTrue(
-            () -> ingesting(database, workers).isPresent(), "a worker ingesting a large file");
-        JavaProcess doomed = ingesting(database, workers).orElseThrow();
-        List<String> doomedReaders =
-            doomed.process.toHandle().descendants().map(p -> p.pid() + "@").toList();
-        doomed.process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            () -> {
+              ingesting(database, workers).ifPresent(ingesting::set);
+              return ingesting.get() != null;
+            },
+            "a worker ingesting a large file");
+        JavaProcess doomed = ingesting.get(); // asked once: by a second look it may have committed
+        List<ProcessHandle> executors = doomed.process.toHandle().descendants().toList();
+        List<String> doomedReaders = executors.stream().map(p -> p.pid() + "@").toList();
+        executors.forEach(ProcessHandle::destroyForcibly);
         doomed.kill();
         long atKill = committed(database);
         String killedAt = TestDatabase.query(database, "SELECT clock_timestamp()").get(0).get(0);
