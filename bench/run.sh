@@ -4,7 +4,7 @@
 #    (each: COPY into a staging table, then INSERT ... ON CONFLICT DO NOTHING), median of 3;
 #  - per runner (SparkRunner local[2], DirectRunner), started with the runners/ scripts' defaults:
 #    ready (launch to the first file stored), latency (a 100-event file landed into the idle
-#    pipeline), idle CPU (nothing landing), shutdown (SIGTERM, what Ctrl-C sends, under load, to
+#    pipeline), idle CPU (nothing landing, after the main workload), shutdown (SIGTERM, what Ctrl-C sends, under load, to
 #    exit), and the throughput and peak RSS of four workloads landed at once into a running
 #    pipeline: main (1M lines in 20 files), big (5M in 100), small (10,000 files of 100 lines) and
 #    single (one file of 1M lines). Every workload is checked: rows, rows per event type and sum
@@ -185,11 +185,13 @@ for runner in $runners; do
   done
   lat_median=$(printf '%s\n' "${latencies[@]}" | median)
   lat_max=$(printf '%s\n' "${latencies[@]}" | sort -n | tail -n 1 | awk '{printf "%.2f", $1}')
+  measure main
+  # Idle after the main workload, not right after start: by then the JIT compilers are done (in the
+  # first minute they took half of an idle SparkRunner's CPU), as in a pipeline running for days.
   idle_s=$([ -n "$quick" ] && echo 10 || echo 30)
   sleep 5
   ticks=$(cpu_ticks "$pid"); sleep "$idle_s"
   idle_cpu=$(( ($(cpu_ticks "$pid") - ticks) * 100 / $(getconf CLK_TCK) / idle_s ))
-  measure main
   # Shutdown under load: the main workload again under other names (all duplicates: read,
   # staged and inserted all the same), SIGTERM once its first file committed.
   for f in "$work"/workloads/main/*.csv; do land "$f" "again-$(basename "$f")"; done

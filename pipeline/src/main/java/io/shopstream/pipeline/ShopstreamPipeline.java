@@ -254,6 +254,7 @@ public final class ShopstreamPipeline {
     if (options.getRunner() == SparkRunner.class) {
       SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
       spark.setCheckpointDir(SparkCheckpoints.freshRun(spark.getCheckpointDir()));
+      SparkCheckpoints.useLocalFileSystem();
     }
     Pipeline pipeline = Pipeline.create(options);
     build(pipeline, options, database);

@@ -4,10 +4,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.commons.io.file.PathUtils;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.fs.permission.FsPermission;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +22,8 @@ import org.slf4j.LoggerFactory;
  * restore lost the output of the restarted pipeline's first reads (CrashRecoveryIT: after
  * "isTimeValid called with ... whereas the last valid time is ...", six files emitted were never
  * ingested). Runs whose checkpoint has not moved for {@link #STALE} are deleted.
+ *
+ * <p>Local checkpoints are written through {@link LocalFileSystem}.
  */
 final class SparkCheckpoints {
 
@@ -24,7 +31,45 @@ final class SparkCheckpoints {
   static final String RUN_PREFIX = "run-";
   static final Duration STALE = Duration.ofMinutes(10);
 
+  private static final String HADOOP_FILE_IMPL = "spark.hadoop.fs.file.impl";
+
   private SparkCheckpoints() {}
+
+  /** Has Spark (driver and executors) write local files through {@link LocalFileSystem}. */
+  static void useLocalFileSystem() {
+    if (System.getProperty(HADOOP_FILE_IMPL) == null) {
+      System.setProperty(HADOOP_FILE_IMPL, LocalFileSystem.class.getName());
+    }
+  }
+
+  /**
+   * Hadoop's local file system, setting permissions through {@code java.nio}: without Hadoop's
+   * native library it starts a {@code chmod} process for every file it creates, and Spark creates
+   * about seven checkpoint files a second (a tenth of an idle pipeline's CPU went to them).
+   */
+  public static final class LocalFileSystem extends org.apache.hadoop.fs.LocalFileSystem {
+    public LocalFileSystem() {
+      super(
+          new RawLocalFileSystem() {
+            @Override
+            public void setPermission(org.apache.hadoop.fs.Path path, FsPermission permission)
+                throws IOException {
+              Files.setPosixFilePermissions(pathToFile(path).toPath(), posix(permission));
+            }
+          });
+    }
+
+    static Set<PosixFilePermission> posix(FsPermission permission) {
+      PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ (0400) first
+      Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+      for (int i = 0; i < bits.length; i++) {
+        if ((permission.toShort() & (0400 >> i)) != 0) {
+          set.add(bits[i]);
+        }
+      }
+      return set;
+    }
+  }
 
   /** A new folder for this run under {@code checkpointDir}, after clearing stale local runs. */
   static String freshRun(String checkpointDir) {
