@@ -7,7 +7,9 @@ import org.apache.beam.sdk.options.StreamingOptions;
 
 /**
  * The pipeline's options (SPEC.md section 2). The SparkRunner's own ({@code --sparkMaster}, {@code
- * --checkpointDir}, {@code --batchIntervalMillis}) are accepted too.
+ * --checkpointDir}, {@code --batchIntervalMillis}) are accepted too, and so are Beam's S3 ({@code
+ * --endpoint}, {@code --awsRegion}) and HDFS ({@code --hdfsConfiguration}) options for landing
+ * zones on {@code s3://} and {@code hdfs://}.
  */
 public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
@@ -69,6 +71,14 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
   String getArchiveDir();
 
   void setArchiveDir(String value);
+
+  @Description(
+      "Address S3 buckets by path (http://endpoint/bucket/key) instead of by host name, as most"
+          + " S3-compatible stores (MinIO, Ceph, s3proxy) behind an --endpoint need.")
+  @Default.Boolean(false)
+  boolean getS3PathStyleAccess();
+
+  void setS3PathStyleAccess(boolean value);
 
   @Description("Seconds between progress lines on the console.")
   @Default.Integer(10)

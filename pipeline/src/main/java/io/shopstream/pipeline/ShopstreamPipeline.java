@@ -12,6 +12,7 @@ import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.apache.beam.runners.spark.SparkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.spark.streaming.StreamingContext;
 import org.joda.time.Duration;
@@ -188,6 +189,9 @@ public final class ShopstreamPipeline {
     }
     if (options.getJdbcPassword() == null) {
       options.setJdbcPassword(System.getenv(PASSWORD_ENV));
+    }
+    if (options.getS3PathStyleAccess()) {
+      options.as(S3Options.class).setS3ClientFactoryClass(PathStyleS3Clients.class);
     }
     options.setStreaming(true);
     if (Arrays.stream(args).noneMatch(arg -> arg.startsWith("--batchIntervalMillis="))) {

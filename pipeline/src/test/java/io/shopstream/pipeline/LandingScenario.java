@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.fs.MatchResult.Metadata;
+import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
+import org.apache.beam.sdk.io.fs.ResourceId;
+import org.apache.beam.sdk.util.MimeTypes;
 
 /**
  * Files with known content landed into a running pipeline, and the exact rows and error records
@@ -43,6 +52,11 @@ final class LandingScenario {
 
   /** Lands the files, waiting for the first ones to be stored before landing the last. */
   static void land(Path in, JdbcConfig database) throws Exception {
+    land(in.toString(), database);
+  }
+
+  /** The same into any folder Beam's file systems reach (s3://, hdfs://). */
+  static void land(String in, JdbcConfig database) throws Exception {
     land(
         in,
         "a.csv",
@@ -86,6 +100,11 @@ final class LandingScenario {
 
   /** Waits for, then checks, the exact rows and error records. */
   static void assertOutcome(JdbcConfig database, Path errors) throws Exception {
+    assertOutcome(database, errors.toString());
+  }
+
+  /** The same with the error folder on any of Beam's file systems. */
+  static void assertOutcome(JdbcConfig database, String errors) throws Exception {
     awaitTrue(() -> storedRows(database) == 7, "all events stored");
     assertEquals(
         List.of(
@@ -136,16 +155,14 @@ final class LandingScenario {
             "SELECT regexp_replace(path, '^.*/', ''), lines, stored, duplicates, skipped, errors,"
                 + " errors_by_reason::text FROM ingested_files ORDER BY path"));
     // One error file per version with errors, named in its ledger row, and nothing else.
-    try (Stream<Path> files = Files.list(errors)) {
-      assertEquals(
-          TestDatabase.query(
-                  database,
-                  "SELECT error_file FROM ingested_files WHERE error_file IS NOT NULL ORDER BY 1")
-              .stream()
-              .map(row -> row.get(0))
-              .toList(),
-          files.map(Path::toString).sorted().toList());
-    }
+    assertEquals(
+        TestDatabase.query(
+                database,
+                "SELECT error_file FROM ingested_files WHERE error_file IS NOT NULL ORDER BY 1")
+            .stream()
+            .map(row -> row.get(0))
+            .toList(),
+        files(errors, "*").stream().map(f -> f.resourceId().toString()).sorted().toList());
     assertWindowsMatchEvents(database);
   }
 
@@ -169,21 +186,55 @@ final class LandingScenario {
   /** Lands a file as writers should: written under a hidden name, then renamed. */
   static Path land(Path folder, String name, String... lines) throws IOException {
     Path temp = folder.resolve(".landing-" + name);
-    Files.write(temp, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+    Files.write(temp, content(lines));
     return Files.move(temp, folder.resolve(name), StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /**
+   * Lands a file in a folder of any Beam file system. A local folder gets a hidden name and a
+   * rename; an object store writes the object itself, which it lists only once complete.
+   */
+  static void land(String folder, String name, String... lines) throws IOException {
+    if (!folder.contains("://")) {
+      land(Path.of(folder), name, lines);
+      return;
+    }
+    ResourceId file =
+        FileSystems.matchNewResource(folder, true)
+            .resolve(name, StandardResolveOptions.RESOLVE_FILE);
+    try (WritableByteChannel out = FileSystems.create(file, MimeTypes.TEXT)) {
+      out.write(ByteBuffer.wrap(content(lines)));
+    }
+  }
+
+  private static byte[] content(String... lines) {
+    return (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
   static List<JsonNode> errorRecords(Path folder) throws IOException {
+    return errorRecords(folder.toString());
+  }
+
+  static List<JsonNode> errorRecords(String folder) throws IOException {
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> records = new ArrayList<>();
-    try (Stream<Path> files = Files.list(folder)) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".jsonl")).toList()) {
-        for (String line : Files.readAllLines(file)) {
+    for (Metadata file : files(folder, "*.jsonl")) {
+      try (BufferedReader in =
+          new BufferedReader(
+              Channels.newReader(FileSystems.open(file.resourceId()), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
           records.add(json.readTree(line));
         }
       }
     }
     return records;
+  }
+
+  /** The files in the folder matching the glob, on any of Beam's file systems. */
+  private static List<Metadata> files(String folder, String glob) throws IOException {
+    return FileSystems.match(
+            folder.replaceAll("/+$", "") + "/" + glob, EmptyMatchTreatment.ALLOW_IF_WILDCARD)
+        .metadata();
   }
 
   /** Polls until the condition holds; fails after three minutes. */
