@@ -5,17 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * docker-compose.yml cannot run here (no Docker engine): check that it says what the README
- * promises: the services, their images, ports and mounts, and the order they start in.
+ * docker-compose.yml cannot run here (no Docker engine): check it against the Compose
+ * specification's JSON schema, and that it says what the README promises: the services, their
+ * images, ports and mounts, and the order they start in.
  */
 class DockerComposeTest {
 
@@ -37,13 +40,49 @@ class DockerComposeTest {
     return (List<String>) services.get(service).get(key);
   }
 
+  /**
+   * Validated by the reference implementation of JSON Schema (Debian's python3-jsonschema) against
+   * {@code compose-spec.json} from github.com/compose-spec/compose-spec (Apache 2.0, commit
+   * 170098ba). The same file with a misspelt key must fail, so the check can fail.
+   */
+  @Test
+  void followsTheComposeSpecification() throws Exception {
+    Process validator =
+        new ProcessBuilder(
+                "/usr/bin/python3",
+                "-c",
+                "import json, sys, yaml, jsonschema\n"
+                    + "schema = json.load(open(sys.argv[1]))\n"
+                    + "compose = yaml.safe_load(open(sys.argv[2]))\n"
+                    + "validator = jsonschema.Draft7Validator(schema)\n"
+                    + "for e in validator.iter_errors(compose):\n"
+                    + "    print('docker-compose.yml:', list(e.path), e.message)\n"
+                    + "compose['services']['postgres']['port'] = ['5432:5432']\n"
+                    + "print('misspelt key caught:', not validator.is_valid(compose))\n",
+                Path.of("src/test/resources/compose-spec.json").toString(),
+                ROOT.resolve("docker-compose.yml").toString())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(validator.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(validator.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, validator.exitValue(), output);
+    assertEquals("misspelt key caught: True\n", output);
+  }
+
   @Test
   void servicesAndImages() {
     assertEquals(
-        List.of("postgres", "spark-master", "spark-worker", "pipeline"),
+        List.of(
+            "postgres",
+            "spark-master",
+            "spark-worker",
+            "pipeline",
+            "s3",
+            "s3-landing",
+            "pipeline-s3"),
         List.copyOf(services.keySet()));
     assertEquals("postgres:15", services.get("postgres").get("image"));
-    for (String spark : List.of("spark-master", "spark-worker", "pipeline")) {
+    for (String spark : List.of("spark-master", "spark-worker", "pipeline", "pipeline-s3")) {
       String image = (String) services.get(spark).get("image");
       assertTrue(image.matches("apache/spark:3\\.5\\.\\d+-scala2\\.12-java17-.*"), image);
     }
@@ -78,6 +117,29 @@ class DockerComposeTest {
   void theStatusServerIsReachableFromTheHost() {
     assertTrue(list("pipeline", "command").contains("--statusHost=0.0.0.0"));
     assertTrue(list("pipeline", "ports").contains("8088:8088"));
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void anS3CompatibleStoreIsAnOptionWithCredentialsInTheEnvironment() {
+    for (String service : List.of("s3", "s3-landing", "pipeline-s3")) {
+      assertEquals(List.of("s3"), services.get(service).get("profiles"), service);
+    }
+    List<String> command = list("pipeline-s3", "command");
+    for (String option :
+        List.of(
+            "--inputDir=s3://shopstream/raw",
+            "--errorDir=s3://shopstream/error",
+            "--endpoint=http://s3:80",
+            "--s3PathStyleAccess")) {
+      assertTrue(command.contains(option), "pipeline-s3 command lacks " + option);
+    }
+    assertTrue(command.stream().noneMatch(arg -> arg.contains("secret")), command.toString());
+    for (String service : List.of("pipeline-s3", "spark-worker")) { // driver and executors
+      Map<String, String> env = (Map<String, String>) services.get(service).get("environment");
+      assertTrue(env.containsKey("AWS_SECRET_ACCESS_KEY"), service + " has the S3 credentials");
+    }
+    assertTrue(list("pipeline-s3", "ports").contains("8089:8088"));
   }
 
   @Test
