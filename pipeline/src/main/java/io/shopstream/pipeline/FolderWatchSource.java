@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -44,10 +45,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It lists the folder every poll interval, and at once when the operating system tells of a file
  * landing in a local folder (so a file is usually found within milliseconds, and an idle reader
- * costs nothing). Elements are stamped with the time the version was found; the watermark is the
- * current time.
+ * costs nothing). Each element is a batch of versions found together, as {@link IngestFiles} groups
+ * them into transactions (the DirectRunner reads at most 10 elements per bundle: a version per
+ * element made a transaction of 10 small files), stamped with the time they were found; the
+ * watermark is the current time.
  */
-final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSource.Mark> {
+final class FolderWatchSource extends UnboundedSource<List<FileVersion>, FolderWatchSource.Mark> {
 
   private static final Logger LOG = LoggerFactory.getLogger(FolderWatchSource.class);
 
@@ -132,7 +135,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
   }
 
   @Override
-  public UnboundedReader<FileVersion> createReader(PipelineOptions options, Mark mark) {
+  public UnboundedReader<List<FileVersion>> createReader(PipelineOptions options, Mark mark) {
     boolean trusted = mark != null && mark.process().equals(PROCESS);
     long idleWait = options.getRunner() == DirectRunner.class ? DIRECT_IDLE_WAIT_MILLIS : 0;
     return new Reader(this, trusted ? mark.inFlight() : Map.of(), idleWait);
@@ -144,11 +147,11 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
   }
 
   @Override
-  public Coder<FileVersion> getOutputCoder() {
-    return SerializableCoder.of(FileVersion.class);
+  public Coder<List<FileVersion>> getOutputCoder() {
+    return ListCoder.of(SerializableCoder.of(FileVersion.class));
   }
 
-  private static final class Reader extends UnboundedReader<FileVersion> {
+  private static final class Reader extends UnboundedReader<List<FileVersion>> {
     private final FolderWatchSource source;
     private final Map<FileVersion, Long> inFlight;
     private final long idleWaitMillis;
@@ -156,14 +159,14 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     /** Versions known to be committed, among those last listed: they need no query. */
     private final Set<FileVersion> committed = new HashSet<>();
 
-    private final Deque<FileVersion> pending = new ArrayDeque<>();
+    private final Deque<List<FileVersion>> pending = new ArrayDeque<>();
     private Connection connection;
     private boolean ledgerDown;
     private InputFolder.Landings landings = InputFolder.Landings.NONE;
     private boolean landed;
     private boolean emitted;
     private long lastListingMillis;
-    private FileVersion current;
+    private List<FileVersion> current;
     private Instant currentTimestamp;
 
     Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight, long idleWaitMillis) {
@@ -216,7 +219,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
         return false;
       }
       long now = System.currentTimeMillis();
-      inFlight.put(current, now);
+      current.forEach(version -> inFlight.put(version, now));
       currentTimestamp = new Instant(now);
       return true;
     }
@@ -263,7 +266,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
                   .sorted(OLDEST_FIRST)
                   .toList());
       Collections.rotate(found, -(int) ((long) found.size() * source.split / source.splits));
-      pending.addAll(found);
+      pending.addAll(IngestFiles.IngestFn.groups(found, FileVersion::size));
       if (!found.isEmpty()) {
         LOG.info(
             "Listed {}: {} files, {} to ingest, {} in flight",
@@ -286,7 +289,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     }
 
     @Override
-    public FileVersion getCurrent() {
+    public List<FileVersion> getCurrent() {
       if (current == null) {
         throw new NoSuchElementException();
       }
@@ -312,7 +315,7 @@ final class FolderWatchSource extends UnboundedSource<FileVersion, FolderWatchSo
     }
 
     @Override
-    public UnboundedSource<FileVersion, ?> getCurrentSource() {
+    public UnboundedSource<List<FileVersion>, ?> getCurrentSource() {
       return source;
     }
 

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.ToLongFunction;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 import javax.sql.DataSource;
@@ -232,21 +233,28 @@ public final class IngestFiles
     /** Ingests the bundle's versions in groups, in the order the watcher handed them out. */
     @FinishBundle
     public void finishBundle(FinishBundleContext context) throws IOException, InterruptedException {
-      List<Found> group = new ArrayList<>();
-      long bytes = 0;
-      for (Found found : bundle) {
-        if (!group.isEmpty() && bytes + found.version().size() > GROUP_BYTES) {
-          ingestWithRetries(group, context);
-          group = new ArrayList<>();
-          bytes = 0;
-        }
-        group.add(found);
-        bytes += found.version().size();
-      }
-      if (!group.isEmpty()) {
+      for (List<Found> group : groups(bundle, found -> found.version().size())) {
         ingestWithRetries(group, context);
       }
       bundle = null;
+    }
+
+    /** Consecutive runs of items of up to {@link #GROUP_BYTES} together (a larger one alone). */
+    static <T> List<List<T>> groups(List<T> items, ToLongFunction<T> bytes) {
+      List<List<T>> groups = new ArrayList<>();
+      List<T> group = null;
+      long size = 0;
+      for (T item : items) {
+        long itemBytes = bytes.applyAsLong(item);
+        if (group == null || size + itemBytes > GROUP_BYTES) {
+          group = new ArrayList<>();
+          groups.add(group);
+          size = 0;
+        }
+        group.add(item);
+        size += itemBytes;
+      }
+      return groups;
     }
 
     private void ingestWithRetries(List<Found> group, FinishBundleContext context)

@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import org.apache.beam.sdk.io.Read;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -33,14 +34,16 @@ public final class WatchFolder extends PTransform<PBegin, PCollection<FileVersio
 
   @Override
   public PCollection<FileVersion> expand(PBegin begin) {
-    return begin.apply(
-        "ListUncommittedVersions",
-        Read.from(
-            new FolderWatchSource(
-                new InputFolder(folder),
-                database,
-                pollInterval.getMillis(),
-                inFlightTimeout.getMillis(),
-                processed)));
+    return begin
+        .apply(
+            "ListUncommittedVersions",
+            Read.from(
+                new FolderWatchSource(
+                    new InputFolder(folder),
+                    database,
+                    pollInterval.getMillis(),
+                    inFlightTimeout.getMillis(),
+                    processed)))
+        .apply("OneElementPerVersion", Flatten.iterables());
   }
 }

@@ -44,19 +44,20 @@ class FolderWatchSourceTest {
         new InputFolder(dir.toString()), database, 0, inFlightTimeoutMillis, processed);
   }
 
-  private UnboundedReader<FileVersion> reader(FolderWatchSource source, FolderWatchSource.Mark mark)
-      throws Exception {
+  private UnboundedReader<List<FileVersion>> reader(
+      FolderWatchSource source, FolderWatchSource.Mark mark) throws Exception {
     // Every mark goes through its coder, as it does between micro-batches and restarts.
     FolderWatchSource.Mark decoded =
         mark == null ? null : CoderUtils.clone(source.getCheckpointMarkCoder(), mark);
     return source.createReader(PipelineOptionsFactory.create(), decoded);
   }
 
-  private static List<String> readAll(UnboundedReader<FileVersion> reader) throws IOException {
+  private static List<String> readAll(UnboundedReader<List<FileVersion>> reader)
+      throws IOException {
     List<String> names = new ArrayList<>();
     boolean available = reader.start();
     while (available) {
-      names.add(reader.getCurrent().name());
+      reader.getCurrent().forEach(version -> names.add(version.name()));
       available = reader.advance();
     }
     return names;
@@ -114,7 +115,7 @@ class FolderWatchSourceTest {
   void aVersionInFlightIsEmittedOnceUntilTheLedgerHasIt() throws Exception {
     FolderWatchSource source = source(60_000);
     Path a = land("a.csv", "x\n", System.currentTimeMillis());
-    UnboundedReader<FileVersion> first = reader(source, null);
+    UnboundedReader<List<FileVersion>> first = reader(source, null);
     assertEquals(List.of("a.csv"), readAll(first));
     assertEquals(List.of(), readAll(first), "emitted again while in flight");
 
@@ -128,7 +129,7 @@ class FolderWatchSourceTest {
     assertEquals(List.of("a.csv"), readAll(reader(source, restored)));
 
     commit(a);
-    UnboundedReader<FileVersion> after = reader(source, mark);
+    UnboundedReader<List<FileVersion>> after = reader(source, mark);
     assertEquals(List.of(), readAll(after));
     assertTrue(((FolderWatchSource.Mark) after.getCheckpointMark()).inFlight().isEmpty());
   }
@@ -136,10 +137,10 @@ class FolderWatchSourceTest {
   @Test
   void aVersionInFlightTooLongIsEmittedAgain() throws Exception {
     land("a.csv", "x\n", System.currentTimeMillis());
-    UnboundedReader<FileVersion> reader = reader(source(0), null);
+    UnboundedReader<List<FileVersion>> reader = reader(source(0), null);
     assertTrue(reader.start());
     assertTrue(reader.advance(), "not emitted again");
-    assertEquals("a.csv", reader.getCurrent().name());
+    assertEquals("a.csv", reader.getCurrent().get(0).name());
   }
 
   @Test
@@ -197,7 +198,7 @@ class FolderWatchSourceTest {
     FolderWatchSource source =
         new FolderWatchSource(
             new InputFolder(dir.toString()), database, 60_000, 60_000, ProcessedFiles.KEEP);
-    UnboundedReader<FileVersion> reader = reader(source, null);
+    UnboundedReader<List<FileVersion>> reader = reader(source, null);
     assertFalse(reader.start()); // the first listing: nothing yet; the next is a minute away
     Path hidden = Files.writeString(dir.resolve(".a.csv"), "x\n");
     Files.move(hidden, dir.resolve("a.csv"));
@@ -205,7 +206,31 @@ class FolderWatchSourceTest {
     while (!reader.advance()) {
       assertTrue(System.currentTimeMillis() < deadline, "a landed file was not found in 10 s");
     }
-    assertEquals("a.csv", reader.getCurrent().name());
+    assertEquals("a.csv", reader.getCurrent().get(0).name());
     reader.close();
+  }
+
+  @Test
+  void versionsFoundTogetherAreEmittedInBatchesOfAGroupEach() throws Exception {
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < 3; i++) {
+      land("small-" + i + ".csv", "x\n", now + i);
+    }
+    land("large.csv", "y".repeat((int) IngestFiles.IngestFn.GROUP_BYTES) + "\n", now + 3);
+    land("last.csv", "z\n", now + 4);
+    UnboundedReader<List<FileVersion>> reader = reader(source(60_000), null);
+    List<List<String>> batches = new ArrayList<>();
+    for (boolean more = reader.start(); more; more = reader.advance()) {
+      batches.add(reader.getCurrent().stream().map(FileVersion::name).toList());
+    }
+    assertEquals(
+        List.of(
+            List.of("small-0.csv", "small-1.csv", "small-2.csv"),
+            List.of("large.csv"),
+            List.of("last.csv")),
+        batches,
+        "small files together, one larger than a group alone");
+    assertEquals(List.of(), IngestFiles.IngestFn.groups(List.<Long>of(), n -> n));
+    assertEquals(List.of(List.of(0L, 0L)), IngestFiles.IngestFn.groups(List.of(0L, 0L), n -> n));
   }
 }
