@@ -20,7 +20,7 @@ public record Event(
     String sourceFile,
     long sourceLine) {
 
-  /** The input's eight columns, then source file and line, as in {@link #copyRow}. */
+  /** The input's eight columns, then source file and line. */
   List<String> columns() {
     return List.of(
         eventId,
@@ -41,21 +41,27 @@ public record Event(
   }
 
   /**
-   * The event as one line of PostgreSQL's CSV in UTF-8, {@link #columns} in order, ending with a
-   * line feed: the form in which events are sent to {@code COPY}. A field is quoted only when it
-   * must be (empty, or holding a comma, quote, line break or backslash); Commons CSV's printer
-   * quotes every field through a generic path, half of the writers' own CPU once.
+   * The event as one line of PostgreSQL's CSV in UTF-8, {@link #columns} in order but with the
+   * number {@code file} for the source file, ending with a line feed: the form in which events are
+   * sent to {@code COPY}. A field is quoted only when it must be (empty, or holding a comma, quote,
+   * line break or backslash); Commons CSV's printer quotes every field through a generic path, half
+   * of the writers' own CPU once.
    */
-  byte[] copyRow() {
+  byte[] copyRow(int file) {
     StringBuilder csv = new StringBuilder(256);
     for (String field :
         new String[] {
-          eventId, userId, productId, productName, category, price, eventType, eventTime, sourceFile
+          eventId, userId, productId, productName, category, price, eventType, eventTime
         }) {
       appendField(csv, field);
       csv.append(',');
     }
-    return csv.append(sourceLine).append('\n').toString().getBytes(StandardCharsets.UTF_8);
+    return csv.append(file)
+        .append(',')
+        .append(sourceLine)
+        .append('\n')
+        .toString()
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   /** The event back from its {@link #columns}. */

@@ -22,19 +22,22 @@ class EventTest {
     Event multiByte = new Event("m", "u", "p", "Crème ☕ 𝄞", "c", "1", "view", "t", "/ä.csv", 4);
 
     assertEquals(
-        "p,u1,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z,/in/a.csv,2\n",
-        new String(plain.copyRow(), StandardCharsets.UTF_8));
-    String csv =
-        new String(plain.copyRow(), StandardCharsets.UTF_8)
-            + new String(awkward.copyRow(), StandardCharsets.UTF_8)
-            + new String(multiByte.copyRow(), StandardCharsets.UTF_8);
-    List<List<String>> read = new ArrayList<>();
-    for (CSVRecord record : CSVFormat.POSTGRESQL_CSV.parse(new StringReader(csv))) {
-      read.add(record.toList());
+        "p,u1,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z,7,2\n",
+        new String(plain.copyRow(7), StandardCharsets.UTF_8),
+        "the number of the source file in its place");
+    List<Event> events = List.of(plain, awkward, multiByte);
+    StringBuilder csv = new StringBuilder();
+    for (int i = 0; i < events.size(); i++) {
+      csv.append(new String(events.get(i).copyRow(i + 1), StandardCharsets.UTF_8));
     }
-    assertEquals(List.of(plain.columns(), awkward.columns(), multiByte.columns()), read);
-    for (int i = 0; i < read.size(); i++) {
-      assertEquals(List.of(plain, awkward, multiByte).get(i), Event.ofColumns(read.get(i)));
+    List<CSVRecord> read =
+        CSVFormat.POSTGRESQL_CSV.parse(new StringReader(csv.toString())).getRecords();
+    for (int i = 0; i < events.size(); i++) {
+      List<String> columns = new ArrayList<>(events.get(i).columns());
+      columns.set(8, Integer.toString(i + 1));
+      assertEquals(columns, read.get(i).toList());
+      columns.set(8, events.get(i).sourceFile());
+      assertEquals(events.get(i), Event.ofColumns(columns));
     }
   }
 }
