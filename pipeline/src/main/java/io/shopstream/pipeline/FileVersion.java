@@ -12,7 +12,7 @@ import org.apache.beam.sdk.coders.SerializableCoder;
 public record FileVersion(String path, long size, long modifiedMillis) implements Serializable {
 
   /** The file's name without its folder. */
-  String name() {
+  public String name() {
     return path.substring(path.lastIndexOf('/') + 1);
   }
 
@@ -20,7 +20,7 @@ public record FileVersion(String path, long size, long modifiedMillis) implement
    * The name of this version's error file: the input name, then its modification time and size, so
    * that every version has its own ({@code a.csv.1767261600000-2048.errors.jsonl}).
    */
-  String errorFileName() {
+  public String errorFileName() {
     return name() + "." + modifiedMillis + "-" + size + ".errors.jsonl";
   }
 

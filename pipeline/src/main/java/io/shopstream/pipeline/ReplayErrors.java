@@ -2,6 +2,9 @@ package io.shopstream.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shopstream.pipeline.parse.ErrorRecord;
+import io.shopstream.pipeline.parse.LineParser;
+import io.shopstream.pipeline.store.JdbcConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

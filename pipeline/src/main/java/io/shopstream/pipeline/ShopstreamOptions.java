@@ -1,5 +1,6 @@
 package io.shopstream.pipeline;
 
+import io.shopstream.pipeline.watch.ProcessedFiles;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;

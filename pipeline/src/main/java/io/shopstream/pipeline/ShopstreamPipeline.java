@@ -1,5 +1,13 @@
 package io.shopstream.pipeline;
 
+import io.shopstream.pipeline.ops.Progress;
+import io.shopstream.pipeline.ops.StatusReport;
+import io.shopstream.pipeline.ops.StatusServer;
+import io.shopstream.pipeline.store.EmbeddedDatabase;
+import io.shopstream.pipeline.store.IngestFiles;
+import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.watch.ProcessedFiles;
+import io.shopstream.pipeline.watch.WatchFolder;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -154,7 +162,7 @@ public final class ShopstreamPipeline {
   }
 
   /** Parses and validates the options; an {@link IllegalArgumentException} names the problem. */
-  static ShopstreamOptions parse(String... args) {
+  public static ShopstreamOptions parse(String... args) {
     PipelineOptionsFactory.register(ShopstreamOptions.class);
     ShopstreamOptions options;
     try {

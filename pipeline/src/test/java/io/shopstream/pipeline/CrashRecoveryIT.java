@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.shopstream.pipeline.parse.Event;
+import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.watch.ProcessedFiles;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;

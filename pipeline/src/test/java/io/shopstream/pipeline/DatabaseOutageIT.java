@@ -3,6 +3,7 @@ package io.shopstream.pipeline;
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.shopstream.pipeline.store.JdbcConfig;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,10 +1,12 @@
 package io.shopstream.pipeline;
 
+import io.shopstream.pipeline.parse.Event;
+
 /** Test events. */
-final class Events {
+public final class Events {
   private Events() {}
 
-  static Event event(String id, String file, long line) {
+  public static Event event(String id, String file, long line) {
     return new Event(
         id,
         "u1",

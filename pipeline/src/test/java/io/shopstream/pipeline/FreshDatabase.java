@@ -1,15 +1,16 @@
 package io.shopstream.pipeline;
 
+import io.shopstream.pipeline.store.JdbcConfig;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /** A new database with the schema for every test ({@link TestDatabase}), dropped after it. */
-final class FreshDatabase implements BeforeEachCallback, AfterEachCallback {
+public final class FreshDatabase implements BeforeEachCallback, AfterEachCallback {
 
   private JdbcConfig config;
 
-  JdbcConfig config() {
+  public JdbcConfig config() {
     return config;
   }
 

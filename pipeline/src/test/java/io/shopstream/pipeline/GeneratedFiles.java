@@ -3,9 +3,11 @@ package io.shopstream.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.shopstream.generator.Generator;
-import io.shopstream.pipeline.LineParser.Invalid;
-import io.shopstream.pipeline.LineParser.Parsed;
-import io.shopstream.pipeline.LineParser.Valid;
+import io.shopstream.pipeline.parse.Event;
+import io.shopstream.pipeline.parse.LineParser;
+import io.shopstream.pipeline.parse.LineParser.Invalid;
+import io.shopstream.pipeline.parse.LineParser.Parsed;
+import io.shopstream.pipeline.parse.LineParser.Valid;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +21,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /** Files made by the generator in a staging folder, landed one by one into the input folder. */
-final class GeneratedFiles {
+public final class GeneratedFiles {
 
   /** What files landed in a folder must give: valid events by id and "source:line" errors. */
   record Expected(Map<String, Event> events, Set<String> errors) {}
@@ -27,11 +29,11 @@ final class GeneratedFiles {
   private GeneratedFiles() {}
 
   /** 2,000 lines per file with 1% invalid lines and 2% duplicates; sorted by name. */
-  static List<Path> generate(Path staging, int files, long seed) throws Exception {
+  public static List<Path> generate(Path staging, int files, long seed) throws Exception {
     return generate(staging, files, 2000, seed);
   }
 
-  static List<Path> generate(Path staging, int files, int linesPerFile, long seed)
+  public static List<Path> generate(Path staging, int files, int linesPerFile, long seed)
       throws Exception {
     StringWriter out = new StringWriter();
     assertEquals(
@@ -59,13 +61,13 @@ final class GeneratedFiles {
   }
 
   /** Lands a copy as writers should: a hidden name first, then a rename. */
-  static void land(Path file, Path folder) throws Exception {
+  public static void land(Path file, Path folder) throws Exception {
     Path temp = folder.resolve("." + file.getFileName());
     Files.copy(file, temp);
     Files.move(temp, folder.resolve(file.getFileName()));
   }
 
-  static Expected expected(List<Path> files, Path folder) throws Exception {
+  public static Expected expected(List<Path> files, Path folder) throws Exception {
     Expected expected = new Expected(new HashMap<>(), new HashSet<>());
     for (Path file : files) {
       String source = folder.resolve(file.getFileName()).toString();

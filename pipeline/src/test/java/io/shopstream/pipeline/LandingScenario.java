@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shopstream.pipeline.ops.Metrics;
+import io.shopstream.pipeline.parse.LineParser;
+import io.shopstream.pipeline.store.JdbcConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,7 +33,7 @@ import org.apache.beam.sdk.util.MimeTypes;
  * Files with known content landed into a running pipeline, and the exact rows and error records
  * they must produce. Shared by the end-to-end tests on every runner and deployment.
  */
-final class LandingScenario {
+public final class LandingScenario {
 
   private static final String GOOD = "Clothing,19.99,view,2026-01-01T10:00:00Z";
   private static final String HEADER = String.join(",", LineParser.COLUMNS);
@@ -39,7 +42,7 @@ final class LandingScenario {
    * 19 lines = 7 stored + 2 duplicates + 5 skipped + 5 errors (one of them refused by PostgreSQL),
    * in 5 files.
    */
-  static final Map<String, Long> EXPECTED_METRICS =
+  public static final Map<String, Long> EXPECTED_METRICS =
       Map.of(
           Metrics.LINES, 19L,
           Metrics.STORED, 7L,
@@ -51,12 +54,12 @@ final class LandingScenario {
   private LandingScenario() {}
 
   /** Lands the files, waiting for the first ones to be stored before landing the last. */
-  static void land(Path in, JdbcConfig database) throws Exception {
+  public static void land(Path in, JdbcConfig database) throws Exception {
     land(in.toString(), database);
   }
 
   /** The same into any folder Beam's file systems reach (s3://, hdfs://). */
-  static void land(String in, JdbcConfig database) throws Exception {
+  public static void land(String in, JdbcConfig database) throws Exception {
     land(
         in,
         "a.csv",
@@ -99,12 +102,12 @@ final class LandingScenario {
   }
 
   /** Waits for, then checks, the exact rows and error records. */
-  static void assertOutcome(JdbcConfig database, Path errors) throws Exception {
+  public static void assertOutcome(JdbcConfig database, Path errors) throws Exception {
     assertOutcome(database, errors.toString());
   }
 
   /** The same with the error folder on any of Beam's file systems. */
-  static void assertOutcome(JdbcConfig database, String errors) throws Exception {
+  public static void assertOutcome(JdbcConfig database, String errors) throws Exception {
     awaitTrue(() -> storedRows(database) == 7, "all events stored");
     assertEquals(
         List.of(
@@ -167,7 +170,7 @@ final class LandingScenario {
   }
 
   /** {@code event_stats_minute} holds exactly the one-minute windows of the stored rows. */
-  static void assertWindowsMatchEvents(JdbcConfig database) throws Exception {
+  public static void assertWindowsMatchEvents(JdbcConfig database) throws Exception {
     assertEquals(
         TestDatabase.query(
             database,
@@ -179,12 +182,12 @@ final class LandingScenario {
                 + " ORDER BY 1, 2, 3"));
   }
 
-  static long storedRows(JdbcConfig database) throws Exception {
+  public static long storedRows(JdbcConfig database) throws Exception {
     return TestDatabase.count(database, "SELECT count(*) FROM user_events");
   }
 
   /** Lands a file as writers should: written under a hidden name, then renamed. */
-  static Path land(Path folder, String name, String... lines) throws IOException {
+  public static Path land(Path folder, String name, String... lines) throws IOException {
     Path temp = folder.resolve(".landing-" + name);
     Files.write(temp, content(lines));
     return Files.move(temp, folder.resolve(name), StandardCopyOption.REPLACE_EXISTING);
@@ -194,7 +197,7 @@ final class LandingScenario {
    * Lands a file in a folder of any Beam file system. A local folder gets a hidden name and a
    * rename; an object store writes the object itself, which it lists only once complete.
    */
-  static void land(String folder, String name, String... lines) throws IOException {
+  public static void land(String folder, String name, String... lines) throws IOException {
     if (!folder.contains("://")) {
       land(Path.of(folder), name, lines);
       return;
@@ -211,11 +214,11 @@ final class LandingScenario {
     return (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
-  static List<JsonNode> errorRecords(Path folder) throws IOException {
+  public static List<JsonNode> errorRecords(Path folder) throws IOException {
     return errorRecords(folder.toString());
   }
 
-  static List<JsonNode> errorRecords(String folder) throws IOException {
+  public static List<JsonNode> errorRecords(String folder) throws IOException {
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> records = new ArrayList<>();
     for (Metadata file : files(folder, "*.jsonl")) {
@@ -238,7 +241,7 @@ final class LandingScenario {
   }
 
   /** Polls until the condition holds; fails after three minutes. */
-  static void awaitTrue(Callable<Boolean> condition, String what) throws Exception {
+  public static void awaitTrue(Callable<Boolean> condition, String what) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
     while (!condition.call()) {
       assertTrue(System.nanoTime() < deadline, "timed out waiting for: " + what);

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.shopstream.pipeline.parse.LineParser;
+import io.shopstream.pipeline.store.IngestFiles;
+import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.watch.InputFolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shopstream.pipeline.watch.ProcessedFiles;
 import java.nio.file.Path;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.junit.jupiter.api.Test;

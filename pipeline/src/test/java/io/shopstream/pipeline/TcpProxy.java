@@ -13,25 +13,25 @@ import java.util.concurrent.ConcurrentHashMap;
  * A TCP proxy on 127.0.0.1 that a test can cut (every connection dropped, new ones refused) and
  * restore, to play a database outage without touching the database.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
   private final InetSocketAddress target;
   private final int port;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private ServerSocket server;
 
-  TcpProxy(String targetHost, int targetPort) throws IOException {
+  public TcpProxy(String targetHost, int targetPort) throws IOException {
     this.target = new InetSocketAddress(targetHost, targetPort);
     this.port = Ports.free();
     restore();
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /** Accepts connections again. */
-  synchronized void restore() throws IOException {
+  public synchronized void restore() throws IOException {
     server = new ServerSocket();
     server.setReuseAddress(true);
     server.bind(new InetSocketAddress("127.0.0.1", port));
@@ -40,7 +40,7 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** Drops every connection and refuses new ones, until {@link #restore()}. */
-  synchronized void cut() throws IOException {
+  public synchronized void cut() throws IOException {
     server.close();
     for (Socket socket : sockets) {
       socket.close();

@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import com.sun.security.auth.module.UnixSystem;
+import io.shopstream.pipeline.store.JdbcConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,16 +20,16 @@ import java.util.regex.Pattern;
  * A fresh, empty PostgreSQL database for one test, on the server named by {@code
  * SHOPSTREAM_TEST_JDBC_URL} or, when that is unset, on an embedded server started once per JVM.
  */
-final class TestDatabase {
+public final class TestDatabase {
 
-  static final String ENV = "SHOPSTREAM_TEST_JDBC_URL";
+  public static final String ENV = "SHOPSTREAM_TEST_JDBC_URL";
   private static final Pattern URL = Pattern.compile("(jdbc:postgresql://[^/]+/)([^?]*)(\\?.*)?");
   private static String serverUrl;
 
   private TestDatabase() {}
 
   /** Creates a new database with the shopstream schema applied. */
-  static JdbcConfig create() throws SQLException, IOException {
+  public static JdbcConfig create() throws SQLException, IOException {
     JdbcConfig server = new JdbcConfig(serverUrl(), null, null);
     String name = "shopstream_test_" + UUID.randomUUID().toString().replace("-", "");
     try (Connection c = server.connect();
@@ -83,7 +84,7 @@ final class TestDatabase {
   }
 
   /** Drops a database made by {@link #create()}, closing whatever still uses it. */
-  static void drop(JdbcConfig database) throws SQLException {
+  public static void drop(JdbcConfig database) throws SQLException {
     Matcher m = URL.matcher(database.url());
     if (m.matches()) {
       try (Connection c = new JdbcConfig(serverUrl(), null, null).connect();
@@ -94,7 +95,7 @@ final class TestDatabase {
   }
 
   /** Runs a query and returns every row as a list of column strings. */
-  static List<List<String>> query(JdbcConfig database, String sql) throws SQLException {
+  public static List<List<String>> query(JdbcConfig database, String sql) throws SQLException {
     List<List<String>> rows = new ArrayList<>();
     try (Connection c = database.connect();
         Statement s = c.createStatement();
@@ -112,14 +113,14 @@ final class TestDatabase {
   }
 
   /** Runs a statement that returns no rows (DDL). */
-  static void execute(JdbcConfig database, String sql) throws SQLException {
+  public static void execute(JdbcConfig database, String sql) throws SQLException {
     try (Connection c = database.connect();
         Statement s = c.createStatement()) {
       s.execute(sql);
     }
   }
 
-  static long count(JdbcConfig database, String sql) throws SQLException {
+  public static long count(JdbcConfig database, String sql) throws SQLException {
     return Long.parseLong(query(database, sql).get(0).get(0));
   }
 }

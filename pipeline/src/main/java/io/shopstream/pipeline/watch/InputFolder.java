@@ -1,5 +1,6 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.watch;
 
+import io.shopstream.pipeline.FileVersion;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,12 +33,12 @@ import org.apache.beam.sdk.io.fs.MatchResult.Metadata;
  * links are never followed, neither when listing nor when opening (Beam's local file system follows
  * them); any other path (s3://, hdfs://) goes through Beam's {@link FileSystems}.
  */
-final class InputFolder implements Serializable {
+public final class InputFolder implements Serializable {
 
   private static final long serialVersionUID = 1L;
   private final String folder;
 
-  InputFolder(String folder) {
+  public InputFolder(String folder) {
     this.folder = folder.replaceAll("(?<!/)/+$", "");
   }
 
@@ -56,7 +57,7 @@ final class InputFolder implements Serializable {
   }
 
   /** The input files in the folder now: regular files only, never directories or links. */
-  List<FileVersion> list() throws IOException {
+  public List<FileVersion> list() throws IOException {
     List<FileVersion> files = new ArrayList<>();
     if (local(folder)) {
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of(folder))) {
@@ -156,7 +157,7 @@ final class InputFolder implements Serializable {
   }
 
   /** The version of the file at {@code path} now, empty if it is gone or not a regular file. */
-  static Optional<FileVersion> current(String path) throws IOException {
+  public static Optional<FileVersion> current(String path) throws IOException {
     if (local(path)) {
       return stat(Path.of(path));
     }
@@ -184,7 +185,7 @@ final class InputFolder implements Serializable {
   }
 
   /** The file's bytes; a local file that has become a symbolic link is refused. */
-  static InputStream open(FileVersion version) throws IOException {
+  public static InputStream open(FileVersion version) throws IOException {
     if (local(version.path())) {
       return Channels.newInputStream(
           Files.newByteChannel(

@@ -1,5 +1,7 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.watch;
 
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.store.JdbcConfig;
 import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -19,7 +21,7 @@ public final class WatchFolder extends PTransform<PBegin, PCollection<FileVersio
   private final Duration inFlightTimeout;
   private final ProcessedFiles processed;
 
-  WatchFolder(
+  public WatchFolder(
       String folder,
       JdbcConfig database,
       Duration pollInterval,

@@ -1,6 +1,6 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.parse;
 
-import io.shopstream.pipeline.ErrorRecord.Reason;
+import io.shopstream.pipeline.parse.ErrorRecord.Reason;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -26,18 +26,18 @@ import org.apache.commons.csv.CSVRecord;
  * every rule is unit-tested without a pipeline. The first rule a line breaks is the reason it is
  * rejected.
  */
-final class LineParser {
+public final class LineParser {
 
   /** What became of a line: an event, an error record, or skipped (header or blank). */
-  sealed interface Parsed permits Valid, Invalid, Skipped {}
+  public sealed interface Parsed permits Valid, Invalid, Skipped {}
 
-  record Valid(Event event) implements Parsed {}
+  public record Valid(Event event) implements Parsed {}
 
-  record Invalid(ErrorRecord error) implements Parsed {}
+  public record Invalid(ErrorRecord error) implements Parsed {}
 
   record Skipped() implements Parsed {}
 
-  static final List<String> COLUMNS =
+  public static final List<String> COLUMNS =
       List.of(
           "event_id",
           "user_id",
@@ -62,7 +62,7 @@ final class LineParser {
    * The columns a file's first line names, in any order and case (SPEC.md section 3): where each of
    * {@link #COLUMNS} is in the file's lines, and which of them it lacks.
    */
-  record Header(List<String> names, int[] positions, List<String> missing) {
+  public record Header(List<String> names, int[] positions, List<String> missing) {
 
     /** The header the fields are, or null when they name none of the columns (a data line). */
     static Header of(String[] fields) {
@@ -92,13 +92,13 @@ final class LineParser {
   private record Split(Parsed early, String line, String[] fields) {}
 
   /** The header a file's first line is, or null. */
-  static Header header(byte[] bytes, int length) {
+  public static Header header(byte[] bytes, int length) {
     Split split = split("", 1, bytes, length);
     return split.early() == null ? Header.of(split.fields()) : null;
   }
 
   /** A line of a file without a header. */
-  static Parsed parse(String source, long lineNumber, byte[] bytes, int length) {
+  public static Parsed parse(String source, long lineNumber, byte[] bytes, int length) {
     return parse(source, lineNumber, bytes, length, null);
   }
 
@@ -107,7 +107,8 @@ final class LineParser {
    *     are removed here
    * @param header the file's header, null if it has none (its lines are in {@link #COLUMNS} order)
    */
-  static Parsed parse(String source, long lineNumber, byte[] bytes, int length, Header header) {
+  public static Parsed parse(
+      String source, long lineNumber, byte[] bytes, int length, Header header) {
     Split split = split(source, lineNumber, bytes, length);
     if (split.early() != null) {
       return split.early();

@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.ops;
 
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -12,7 +12,7 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPoin
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
-import io.shopstream.pipeline.ErrorRecord.Reason;
+import io.shopstream.pipeline.parse.ErrorRecord.Reason;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Map;

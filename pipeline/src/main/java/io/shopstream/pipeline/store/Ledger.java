@@ -1,6 +1,7 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.store;
 
-import io.shopstream.pipeline.ErrorRecord.Reason;
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.parse.ErrorRecord.Reason;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,10 +23,10 @@ import org.joda.time.Instant;
  * The file ledger, {@code ingested_files} (SPEC.md section 6): one row per committed file version,
  * written in the transaction that stores the version's rows. It alone says what was ingested.
  */
-final class Ledger {
+public final class Ledger {
 
   /** What became of a version's lines; {@code lines = stored + duplicates + skipped + errors}. */
-  record Counts(
+  public record Counts(
       long lines, long stored, long duplicates, long skipped, Map<Reason, Long> errorsByReason) {
     long errors() {
       return errorsByReason.values().stream().mapToLong(Long::longValue).sum();
@@ -37,7 +38,7 @@ final class Ledger {
   private Ledger() {}
 
   /** Which of these versions the ledger holds. */
-  static Set<FileVersion> committed(Connection connection, Collection<FileVersion> versions)
+  public static Set<FileVersion> committed(Connection connection, Collection<FileVersion> versions)
       throws SQLException {
     Set<FileVersion> committed = new HashSet<>();
     try (PreparedStatement query =
@@ -65,7 +66,7 @@ final class Ledger {
    * were all handed the same versions share them out as they go, and a version ingested before is
    * found committed under its lock.
    */
-  static List<FileVersion> claim(Connection connection, List<FileVersion> versions)
+  public static List<FileVersion> claim(Connection connection, List<FileVersion> versions)
       throws SQLException {
     List<FileVersion> claimed = new ArrayList<>();
     try (PreparedStatement lock =
@@ -92,10 +93,10 @@ final class Ledger {
   }
 
   /** A version's ledger row. */
-  record Entry(FileVersion version, Instant found, Counts counts, String errorFile) {}
+  public record Entry(FileVersion version, Instant found, Counts counts, String errorFile) {}
 
   /** Adds these versions' rows; the caller commits them with the versions' rows. */
-  static void record(Connection connection, List<Entry> entries, String readBy)
+  public static void record(Connection connection, List<Entry> entries, String readBy)
       throws SQLException {
     try (PreparedStatement insert =
         connection.prepareStatement(

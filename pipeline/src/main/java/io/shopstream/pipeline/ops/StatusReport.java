@@ -1,7 +1,11 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.store.Ledger;
+import io.shopstream.pipeline.watch.InputFolder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,7 +29,7 @@ import org.apache.beam.sdk.io.FileSystems;
  * What the status server shows, read when asked: this run's counters (the numbers of the console's
  * progress line, from the same snapshot) and the file ledger, the folder and the error files.
  */
-final class StatusReport {
+public final class StatusReport {
 
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,7 +46,7 @@ final class StatusReport {
   private final JdbcConfig database;
   private final InputFolder input;
 
-  StatusReport(PipelineResult result, JdbcConfig database, String inputDir) {
+  public StatusReport(PipelineResult result, JdbcConfig database, String inputDir) {
     this.result = result;
     this.database = database;
     this.input = new InputFolder(inputDir);

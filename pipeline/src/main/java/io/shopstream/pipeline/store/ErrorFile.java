@@ -1,5 +1,7 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.store;
 
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.parse.ErrorRecord;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.channels.Channels;

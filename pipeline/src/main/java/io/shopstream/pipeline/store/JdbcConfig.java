@@ -1,5 +1,6 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.store;
 
+import io.shopstream.pipeline.ShopstreamOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -16,7 +17,7 @@ import org.apache.beam.sdk.io.jdbc.JdbcIO;
 public record JdbcConfig(String url, String user, String password) implements Serializable {
 
   /** The database the options name. */
-  static JdbcConfig of(ShopstreamOptions options) {
+  public static JdbcConfig of(ShopstreamOptions options) {
     return new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
   }
 
@@ -33,12 +34,12 @@ public record JdbcConfig(String url, String user, String password) implements Se
     return JdbcIO.PoolableDataSourceProvider.of(config).apply(null);
   }
 
-  Connection connect() throws SQLException {
+  public Connection connect() throws SQLException {
     return DriverManager.getConnection(url, credentials());
   }
 
   /** A connection that gives up after {@code seconds} connecting or waiting for an answer. */
-  Connection connect(int seconds) throws SQLException {
+  public Connection connect(int seconds) throws SQLException {
     Properties properties = credentials();
     for (String timeout : new String[] {"loginTimeout", "connectTimeout", "socketTimeout"}) {
       properties.setProperty(timeout, Integer.toString(seconds));
@@ -58,7 +59,7 @@ public record JdbcConfig(String url, String user, String password) implements Se
   }
 
   /** Applies {@code sql/schema.sql}; safe to run any number of times, also concurrently. */
-  void applySchema() throws SQLException, IOException {
+  public void applySchema() throws SQLException, IOException {
     String ddl;
     try (InputStream in = JdbcConfig.class.getResourceAsStream("/sql/schema.sql")) {
       ddl = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -1,9 +1,14 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.watch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.FreshDatabase;
+import io.shopstream.pipeline.store.IngestFiles;
+import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.store.Ledger;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.ops;
 
-import io.shopstream.pipeline.ErrorRecord.Reason;
+import io.shopstream.pipeline.parse.ErrorRecord.Reason;
 import java.io.Serializable;
 import java.util.EnumMap;
 import java.util.Map;
@@ -8,28 +8,28 @@ import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Gauge;
 
 /** The Beam metrics the pipeline reports (namespace {@value #NAMESPACE}); SPEC.md section 8. */
-final class Metrics {
+public final class Metrics {
   static final String NAMESPACE = "shopstream";
 
-  static final String FILES = "files";
-  static final String LINES = "lines";
-  static final String SKIPPED = "skipped";
-  static final String STORED = "stored";
-  static final String DUPLICATES = "duplicates";
-  static final String ERRORS = "errors";
-  static final String LAG_MILLIS = "lag_millis";
-  static final String BYTES_READ = "bytes_read";
-  static final String DATABASE_RETRIES = "database_retries";
-  static final String WRITE_MILLIS = "write_millis";
-  static final String COMMIT_MILLIS = "commit_millis";
+  public static final String FILES = "files";
+  public static final String LINES = "lines";
+  public static final String SKIPPED = "skipped";
+  public static final String STORED = "stored";
+  public static final String DUPLICATES = "duplicates";
+  public static final String ERRORS = "errors";
+  public static final String LAG_MILLIS = "lag_millis";
+  public static final String BYTES_READ = "bytes_read";
+  public static final String DATABASE_RETRIES = "database_retries";
+  public static final String WRITE_MILLIS = "write_millis";
+  public static final String COMMIT_MILLIS = "commit_millis";
 
   private Metrics() {}
 
-  static Counter counter(String name) {
+  public static Counter counter(String name) {
     return org.apache.beam.sdk.metrics.Metrics.counter(NAMESPACE, name);
   }
 
-  static Gauge gauge(String name) {
+  public static Gauge gauge(String name) {
     return org.apache.beam.sdk.metrics.Metrics.gauge(NAMESPACE, name);
   }
 
@@ -37,14 +37,14 @@ final class Metrics {
    * A latency histogram as Beam counters ({@code <name>_le_<bound>}, {@code _count}, {@code _sum}),
    * so every runner sums it over its workers and the driver reads it like any counter.
    */
-  static final class Latency implements Serializable {
+  public static final class Latency implements Serializable {
     static final long[] BOUNDS_MILLIS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
 
     private final Counter[] buckets = new Counter[BOUNDS_MILLIS.length];
     private final Counter count;
     private final Counter sum;
 
-    Latency(String name) {
+    public Latency(String name) {
       for (int i = 0; i < BOUNDS_MILLIS.length; i++) {
         buckets[i] = counter(bucket(name, BOUNDS_MILLIS[i]));
       }
@@ -59,7 +59,7 @@ final class Metrics {
     /**
      * Counts the observation in the first bucket it fits (the exposition makes them cumulative).
      */
-    void observe(long millis) {
+    public void observe(long millis) {
       for (int i = 0; i < BOUNDS_MILLIS.length; i++) {
         if (millis <= BOUNDS_MILLIS[i]) {
           buckets[i].inc();
@@ -72,17 +72,17 @@ final class Metrics {
   }
 
   /** Counts a rejected line in the total {@code errors} and in {@code errors_<REASON>}. */
-  static final class ErrorCounter implements Serializable {
+  public static final class ErrorCounter implements Serializable {
     private final Counter total = counter(ERRORS);
     private final Map<Reason, Counter> byReason = new EnumMap<>(Reason.class);
 
-    ErrorCounter() {
+    public ErrorCounter() {
       for (Reason reason : Reason.values()) {
         byReason.put(reason, counter(ERRORS + "_" + reason.name()));
       }
     }
 
-    void inc(Reason reason, long n) {
+    public void inc(Reason reason, long n) {
       total.inc(n);
       byReason.get(reason).inc(n);
     }

@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.ops;
 
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,6 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.shopstream.pipeline.FreshDatabase;
+import io.shopstream.pipeline.GeneratedFiles;
+import io.shopstream.pipeline.ShopstreamOptions;
+import io.shopstream.pipeline.ShopstreamPipeline;
+import io.shopstream.pipeline.TcpProxy;
+import io.shopstream.pipeline.TestDatabase;
+import io.shopstream.pipeline.store.JdbcConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.parse;
 
 import static io.shopstream.pipeline.Events.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,9 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.watch;
 
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.store.IngestFiles;
+import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.store.Ledger;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.Serializable;
@@ -50,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * element made a transaction of 10 small files), stamped with the time they were found; the
  * watermark is the current time.
  */
-final class FolderWatchSource extends UnboundedSource<List<FileVersion>, FolderWatchSource.Mark> {
+public final class FolderWatchSource
+    extends UnboundedSource<List<FileVersion>, FolderWatchSource.Mark> {
 
   private static final Logger LOG = LoggerFactory.getLogger(FolderWatchSource.class);
 
@@ -65,7 +70,7 @@ final class FolderWatchSource extends UnboundedSource<List<FileVersion>, FolderW
   private static final long DIRECT_IDLE_WAIT_MILLIS = 500;
 
   /** The order in which files are ingested: the order in which they landed, as far as known. */
-  static final Comparator<FileVersion> OLDEST_FIRST =
+  public static final Comparator<FileVersion> OLDEST_FIRST =
       Comparator.comparingLong(FileVersion::modifiedMillis).thenComparing(FileVersion::path);
 
   /** Listings on landing notices are this far apart at least: a burst of files is listed once. */

@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.parse;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -36,7 +36,7 @@ public record Event(
   }
 
   /** The event's input columns as one CSV line. */
-  String toCsv() {
+  public String toCsv() {
     return CSVFormat.RFC4180.format(columns().subList(0, 8).toArray());
   }
 
@@ -47,7 +47,7 @@ public record Event(
    * line break or backslash); Commons CSV's printer quotes every field through a generic path, half
    * of the writers' own CPU once.
    */
-  byte[] copyRow(int file) {
+  public byte[] copyRow(int file) {
     StringBuilder csv = new StringBuilder(256);
     for (String field :
         new String[] {
@@ -65,7 +65,7 @@ public record Event(
   }
 
   /** The event back from its {@link #columns}. */
-  static Event ofColumns(List<String> f) {
+  public static Event ofColumns(List<String> f) {
     return new Event(
         f.get(0),
         f.get(1),

@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.ops;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * /metrics} (Prometheus) and {@code /health}. The JDK's own HTTP server: a handful of read-only
  * routes need no framework beside Spark's.
  */
-final class StatusServer implements AutoCloseable {
+public final class StatusServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StatusServer.class);
   private static final Pattern FILE = Pattern.compile("/api/files/(\\d+)");
@@ -56,11 +56,11 @@ final class StatusServer implements AutoCloseable {
   }
 
   /** Starts serving on {@code host:port} (port 0 in tests: any free port). */
-  static StatusServer start(String host, int port, StatusReport report) throws IOException {
+  public static StatusServer start(String host, int port, StatusReport report) throws IOException {
     return new StatusServer(HttpServer.create(new InetSocketAddress(host, port), 0), report);
   }
 
-  URI address() {
+  public URI address() {
     InetSocketAddress bound = server.getAddress();
     return URI.create("http://" + bound.getHostString() + ":" + bound.getPort() + "/");
   }

@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.ops;
 
 import java.io.PrintStream;
 import java.util.HashMap;
@@ -13,7 +13,7 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 
 /** Prints the pipeline's counters on the console at a fixed interval (SPEC.md section 8). */
-final class Progress implements AutoCloseable {
+public final class Progress implements AutoCloseable {
 
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
@@ -23,7 +23,7 @@ final class Progress implements AutoCloseable {
             return thread;
           });
 
-  Progress(PipelineResult result, int intervalSeconds, PrintStream console) {
+  public Progress(PipelineResult result, int intervalSeconds, PrintStream console) {
     timer.scheduleAtFixedRate(
         () -> console.println(line(snapshot(result))),
         intervalSeconds,
@@ -32,7 +32,7 @@ final class Progress implements AutoCloseable {
   }
 
   /** The current value of every shopstream counter and gauge, by name; attempted values. */
-  static Map<String, Long> snapshot(PipelineResult result) {
+  public static Map<String, Long> snapshot(PipelineResult result) {
     MetricQueryResults metrics =
         result
             .metrics()

@@ -1,9 +1,17 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.store;
 
-import io.shopstream.pipeline.ErrorRecord.Reason;
-import io.shopstream.pipeline.LineParser.Invalid;
-import io.shopstream.pipeline.LineParser.Parsed;
-import io.shopstream.pipeline.LineParser.Valid;
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.ops.Metrics;
+import io.shopstream.pipeline.parse.ErrorRecord;
+import io.shopstream.pipeline.parse.ErrorRecord.Reason;
+import io.shopstream.pipeline.parse.Event;
+import io.shopstream.pipeline.parse.LineParser;
+import io.shopstream.pipeline.parse.LineParser.Invalid;
+import io.shopstream.pipeline.parse.LineParser.Parsed;
+import io.shopstream.pipeline.parse.LineParser.Valid;
+import io.shopstream.pipeline.watch.FolderWatchSource;
+import io.shopstream.pipeline.watch.InputFolder;
+import io.shopstream.pipeline.watch.ProcessedFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -136,7 +144,7 @@ public final class IngestFiles
     this(database, errorDir, ProcessedFiles.KEEP);
   }
 
-  IngestFiles(JdbcConfig database, String errorDir, ProcessedFiles processed) {
+  public IngestFiles(JdbcConfig database, String errorDir, ProcessedFiles processed) {
     this.database = database;
     this.errorDir = errorDir;
     this.processed = processed;
@@ -183,13 +191,13 @@ public final class IngestFiles
     }
   }
 
-  static final class IngestFn extends DoFn<FileVersion, FileVersion> {
+  public static final class IngestFn extends DoFn<FileVersion, FileVersion> {
     /**
      * Versions are ingested together, in one transaction, up to this many bytes (a larger version
      * alone): a transaction of its own cost a small file more than reading it (10,000 files of 100
      * lines went at 6% of the throughput of 20 files of 50,000).
      */
-    static final long GROUP_BYTES = 1 << 20;
+    public static final long GROUP_BYTES = 1 << 20;
 
     private final JdbcConfig database;
     private final String errorDir;
@@ -243,7 +251,7 @@ public final class IngestFiles
     }
 
     /** Consecutive runs of items of up to {@link #GROUP_BYTES} together (a larger one alone). */
-    static <T> List<List<T>> groups(List<T> items, ToLongFunction<T> bytes) {
+    public static <T> List<List<T>> groups(List<T> items, ToLongFunction<T> bytes) {
       List<List<T>> groups = new ArrayList<>();
       List<T> group = null;
       long size = 0;

@@ -1,14 +1,15 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.parse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.shopstream.pipeline.ErrorRecord.Reason;
-import io.shopstream.pipeline.LineParser.Invalid;
-import io.shopstream.pipeline.LineParser.Parsed;
-import io.shopstream.pipeline.LineParser.Skipped;
-import io.shopstream.pipeline.LineParser.Valid;
+import io.shopstream.pipeline.Events;
+import io.shopstream.pipeline.parse.ErrorRecord.Reason;
+import io.shopstream.pipeline.parse.LineParser.Invalid;
+import io.shopstream.pipeline.parse.LineParser.Parsed;
+import io.shopstream.pipeline.parse.LineParser.Skipped;
+import io.shopstream.pipeline.parse.LineParser.Valid;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

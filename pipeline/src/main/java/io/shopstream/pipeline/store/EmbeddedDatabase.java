@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.store;
 
 import com.sun.security.auth.module.UnixSystem;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -7,18 +7,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The PostgreSQL started when no {@code --jdbcUrl} is given; its data stays in {@code dataDir}. */
-final class EmbeddedDatabase {
+public final class EmbeddedDatabase {
 
   private EmbeddedDatabase() {}
 
   /** Thrown when the embedded server cannot run here; the message tells the user what to do. */
-  static final class UnavailableException extends RuntimeException {
+  public static final class UnavailableException extends RuntimeException {
     UnavailableException(String message, Throwable cause) {
       super(message, cause);
     }
   }
 
-  static EmbeddedPostgres start(Path dataDir, int port) {
+  public static EmbeddedPostgres start(Path dataDir, int port) {
     if (new UnixSystem().getUid() == 0) {
       throw new UnavailableException(
           "the embedded PostgreSQL refuses to run as root (initdb will not); run as a normal user,"
@@ -45,7 +45,7 @@ final class EmbeddedDatabase {
     }
   }
 
-  static String jdbcUrl(EmbeddedPostgres postgres) {
+  public static String jdbcUrl(EmbeddedPostgres postgres) {
     return postgres.getJdbcUrl("postgres", "postgres");
   }
 }

@@ -1,4 +1,4 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.parse;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,10 +27,11 @@ public record ErrorRecord(
     DB_REJECTED
   }
 
-  static final int MAX_RAW_CHARS = 4096;
+  public static final int MAX_RAW_CHARS = 4096;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  static ErrorRecord of(String source, long line, Reason reason, String message, String raw) {
+  public static ErrorRecord of(
+      String source, long line, Reason reason, String message, String raw) {
     String cut = raw.length() > MAX_RAW_CHARS ? raw.substring(0, MAX_RAW_CHARS) : raw;
     return new ErrorRecord(source, line, reason, message, cut, Instant.now().toString());
   }

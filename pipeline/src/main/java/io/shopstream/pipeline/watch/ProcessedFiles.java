@@ -1,5 +1,6 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.watch;
 
+import io.shopstream.pipeline.FileVersion;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.FileAlreadyExistsException;
@@ -31,12 +32,12 @@ public final class ProcessedFiles implements Serializable {
     delete
   }
 
-  static final ProcessedFiles KEEP = new ProcessedFiles(Action.keep, null);
+  public static final ProcessedFiles KEEP = new ProcessedFiles(Action.keep, null);
 
   private final Action action;
   private final String archiveDir;
 
-  ProcessedFiles(Action action, String archiveDir) {
+  public ProcessedFiles(Action action, String archiveDir) {
     this.action = action;
     this.archiveDir = archiveDir;
   }
@@ -46,7 +47,7 @@ public final class ProcessedFiles implements Serializable {
   }
 
   /** The archived name: the version between the name and its {@code .csv} ending. */
-  static String archivedName(FileVersion version) {
+  public static String archivedName(FileVersion version) {
     String name = version.name();
     int ending = name.lastIndexOf(".csv");
     return name.substring(0, ending)
@@ -61,7 +62,7 @@ public final class ProcessedFiles implements Serializable {
    * Archives or deletes the committed version's file if it is still that version. A failure is
    * logged, not thrown: the file stays, committed, and is moved at the watcher's next start.
    */
-  void apply(FileVersion committed) {
+  public void apply(FileVersion committed) {
     if (keeps()) {
       return;
     }

@@ -1,10 +1,18 @@
-package io.shopstream.pipeline;
+package io.shopstream.pipeline.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.FreshDatabase;
+import io.shopstream.pipeline.LandingScenario;
+import io.shopstream.pipeline.TestDatabase;
+import io.shopstream.pipeline.parse.ErrorRecord;
+import io.shopstream.pipeline.parse.LineParser;
+import io.shopstream.pipeline.watch.InputFolder;
+import io.shopstream.pipeline.watch.ProcessedFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
