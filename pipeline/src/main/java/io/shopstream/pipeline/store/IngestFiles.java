@@ -392,21 +392,11 @@ public final class IngestFiles
       try (Statement statement = connection.createStatement()) {
         statement.execute(STAGING);
       }
-      try (PreparedStatement files =
-          connection.prepareStatement("INSERT INTO ingest_files VALUES (?, ?)")) {
-        int file = 0;
-        for (FileVersion version : errorFiles.keySet()) {
-          files.setInt(1, ++file);
-          files.setString(2, version.path());
-          files.addBatch();
-        }
-        files.executeBatch();
-      }
       Map<FileVersion, FileLines> read = new LinkedHashMap<>();
       List<FileLines> dropped = new ArrayList<>();
       CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
       long staged = 0;
-      int number = 0; // as in ingest_files
+      int number = 0;
       try {
         for (Map.Entry<FileVersion, ErrorFile> each : errorFiles.entrySet()) {
           FileVersion version = each.getKey();
@@ -443,6 +433,15 @@ public final class IngestFiles
           }
           delete.executeBatch();
         }
+      }
+      try (PreparedStatement files =
+          connection.prepareStatement("INSERT INTO ingest_files VALUES (?, ?)")) {
+        for (FileLines file : read.values()) {
+          files.setInt(1, file.file);
+          files.setString(2, file.version.path());
+          files.addBatch();
+        }
+        files.executeBatch();
       }
       List<ErrorRecord> rejected = new ArrayList<>();
       Map<String, Long> storedByPath = insert(connection, rejected);
