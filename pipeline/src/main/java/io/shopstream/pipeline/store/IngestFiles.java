@@ -4,7 +4,6 @@ import io.shopstream.pipeline.FileVersion;
 import io.shopstream.pipeline.ops.Metrics;
 import io.shopstream.pipeline.parse.ErrorRecord;
 import io.shopstream.pipeline.parse.ErrorRecord.Reason;
-import io.shopstream.pipeline.parse.Event;
 import io.shopstream.pipeline.parse.LineParser;
 import io.shopstream.pipeline.parse.LineParser.Invalid;
 import io.shopstream.pipeline.parse.LineParser.Parsed;
@@ -21,18 +20,14 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientException;
-import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,8 +51,6 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.commons.io.input.BoundedInputStream;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
-import org.postgresql.PGConnection;
-import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,46 +73,6 @@ public final class IngestFiles
     extends PTransform<PCollection<FileVersion>, PCollection<FileVersion>> {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestFiles.class);
-
-  /**
-   * Per-connection staging tables: rows go in with COPY, the fastest way into PostgreSQL, numbered
-   * ({@code seq}) in the order of their versions and lines, each with the number of its file in
-   * {@code ingest_files} (a path on every row was a third of the bytes PostgreSQL parsed); the
-   * window counts of the rows stored wait in {@code ingest_windows} until just before the commit.
-   */
-  static final String STAGING =
-      "CREATE TEMP TABLE IF NOT EXISTS ingest_batch (seq bigint, event_id text, user_id text,"
-          + " product_id text, product_name text, category text, price text, event_type text,"
-          + " event_time text, file int, source_line bigint) ON COMMIT DELETE ROWS;"
-          + " CREATE TEMP TABLE IF NOT EXISTS ingest_files (file int, source_file text)"
-          + " ON COMMIT DELETE ROWS;"
-          + " CREATE TEMP TABLE IF NOT EXISTS ingest_windows (minute timestamptz, category text,"
-          + " event_type text, events bigint, revenue numeric) ON COMMIT DELETE ROWS";
-
-  static final String COPY = "COPY ingest_batch FROM STDIN WITH (FORMAT csv)";
-
-  static final String COLUMNS =
-      "event_id, user_id, product_id, product_name, category, price, event_type, event_time,"
-          + " source_file, source_line";
-
-  /**
-   * The earliest staged row of each id in the range given, into {@code user_events} unless stored
-   * already; the rows stored counted into their minute's staged window; the rows stored per source
-   * file. Ids go in sorted, so two transactions sharing ids lock them in the same order and cannot
-   * deadlock.
-   */
-  static final String INSERT =
-      "WITH stored AS (INSERT INTO user_events ("
-          + COLUMNS
-          + ") SELECT DISTINCT ON (event_id) event_id, user_id, product_id, product_name, category,"
-          + " price::numeric, event_type, event_time::timestamptz, source_file, source_line"
-          + " FROM ingest_batch JOIN ingest_files USING (file) WHERE seq BETWEEN ? AND ?"
-          + " ORDER BY event_id, seq ON CONFLICT (event_id) DO NOTHING"
-          + " RETURNING event_time, category, event_type, price, source_file),"
-          + " windows AS (INSERT INTO ingest_windows SELECT date_bin('1 minute', event_time,"
-          + " timestamptz 'epoch'), category, event_type, count(*), sum(price) FROM stored"
-          + " GROUP BY 1, 2, 3)"
-          + " SELECT source_file, count(*) FROM stored GROUP BY 1";
 
   /**
    * The staged window counts into {@code event_stats_minute}, the transaction's last statement:
@@ -199,9 +152,17 @@ public final class IngestFiles
      */
     public static final long GROUP_BYTES = 1 << 20;
 
+    /**
+     * A version alone in its transaction is stored a chunk of this many staged bytes (about 30,000
+     * rows) at a time, as it is read: each chunk's sort and staging table fit in PostgreSQL's
+     * default {@code work_mem} and {@code temp_buffers} (see {@link Staging}).
+     */
+    static final long CHUNK_BYTES = 4 << 20;
+
     private final JdbcConfig database;
     private final String errorDir;
     private final ProcessedFiles processed;
+    private final long chunkBytes;
     private final Counter files = Metrics.counter(Metrics.FILES);
     private final Counter lines = Metrics.counter(Metrics.LINES);
     private final Counter skipped = Metrics.counter(Metrics.SKIPPED);
@@ -218,9 +179,14 @@ public final class IngestFiles
     private transient List<Found> bundle;
 
     IngestFn(JdbcConfig database, String errorDir, ProcessedFiles processed) {
+      this(database, errorDir, processed, CHUNK_BYTES);
+    }
+
+    IngestFn(JdbcConfig database, String errorDir, ProcessedFiles processed, long chunkBytes) {
       this.database = database;
       this.errorDir = errorDir;
       this.processed = processed;
+      this.chunkBytes = chunkBytes;
     }
 
     /** A version to ingest, with when it was found. */
@@ -383,72 +349,69 @@ public final class IngestFiles
     }
 
     /**
+     * Reads and validates the versions' lines in order, their valid events to {@code rows}: the
+     * versions read whole and unchanged into {@code read}, the staged rows of the others into
+     * {@code left}.
+     */
+    private static void readAll(
+        Map<FileVersion, ErrorFile> errorFiles,
+        ReadAhead.Rows rows,
+        Map<FileVersion, FileLines> read,
+        List<long[]> left)
+        throws IOException {
+      long staged = 0;
+      int number = 0;
+      for (Map.Entry<FileVersion, ErrorFile> each : errorFiles.entrySet()) {
+        FileVersion version = each.getKey();
+        FileLines file = new FileLines(version, ++number, rows, each.getValue(), staged);
+        try {
+          if (file.readAll()) {
+            read.put(version, file);
+          } else {
+            LOG.info("{} changed while it was read; its new version is read next", version);
+            left.add(new long[] {file.firstSeq, file.seq});
+          }
+        } catch (UnreadableFile e) {
+          LOG.warn(
+              "Cannot read {} ({}); it stays uncommitted and is read again later",
+              version,
+              e.getMessage());
+          left.add(new long[] {file.firstSeq, file.seq});
+        }
+        staged = file.seq;
+      }
+    }
+
+    /**
      * Reads, validates and stages the versions' lines, then stores them: the versions read whole
      * and unchanged, with their counts.
      */
     private Map<FileVersion, FileLines> store(
         Connection connection, Map<FileVersion, ErrorFile> errorFiles)
         throws SQLException, IOException {
-      try (Statement statement = connection.createStatement()) {
-        statement.execute(STAGING);
-      }
       Map<FileVersion, FileLines> read = new LinkedHashMap<>();
-      List<FileLines> dropped = new ArrayList<>();
-      CopyIn copy = connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
-      long staged = 0;
-      int number = 0;
-      try {
-        for (Map.Entry<FileVersion, ErrorFile> each : errorFiles.entrySet()) {
-          FileVersion version = each.getKey();
-          FileLines file = new FileLines(version, ++number, copy, each.getValue(), staged);
-          try {
-            if (file.readAll()) {
-              read.put(version, file);
-            } else {
-              LOG.info("{} changed while it was read; its new version is read next", version);
-              dropped.add(file);
-            }
-          } catch (UnreadableFile e) {
-            LOG.warn(
-                "Cannot read {} ({}); it stays uncommitted and is read again later",
-                version,
-                e.getMessage());
-            dropped.add(file);
-          }
-          staged = file.seq;
+      List<long[]> left = new ArrayList<>();
+      List<String> paths = errorFiles.keySet().stream().map(FileVersion::path).toList();
+      // A version is stored a chunk at a time only alone in its transaction (see Staging).
+      long chunk = errorFiles.size() == 1 ? chunkBytes : Long.MAX_VALUE;
+      Map<String, Long> storedByPath;
+      List<ErrorRecord> refused;
+      try (Staging staging = new Staging(connection, paths, chunk);
+          ReadAhead reading = new ReadAhead(rows -> readAll(errorFiles, rows, read, left))) {
+        for (byte[] rows = reading.next(); rows != null; rows = reading.next()) {
+          staging.write(rows, rows.length);
+          staging.storeIfFull();
         }
-        copy.endCopy();
-      } finally {
-        if (copy.isActive()) {
-          copy.cancelCopy();
+        if (read.isEmpty()) {
+          return read; // nothing to store: the transaction is rolled back
         }
+        storedByPath = staging.finish(left);
+        refused = staging.refused();
       }
-      if (!dropped.isEmpty()) {
-        try (PreparedStatement delete =
-            connection.prepareStatement("DELETE FROM ingest_batch WHERE seq > ? AND seq <= ?")) {
-          for (FileLines file : dropped) {
-            delete.setLong(1, file.firstSeq);
-            delete.setLong(2, file.seq);
-            delete.addBatch();
-          }
-          delete.executeBatch();
-        }
-      }
-      try (PreparedStatement files =
-          connection.prepareStatement("INSERT INTO ingest_files VALUES (?, ?)")) {
-        for (FileLines file : read.values()) {
-          files.setInt(1, file.file);
-          files.setString(2, file.version.path());
-          files.addBatch();
-        }
-        files.executeBatch();
-      }
-      List<ErrorRecord> rejected = new ArrayList<>();
-      Map<String, Long> storedByPath = insert(connection, rejected);
       for (FileLines file : read.values()) {
         file.stored = storedByPath.getOrDefault(file.version.path(), 0L);
       }
-      for (ErrorRecord record : rejected) {
+      for (ErrorRecord record : refused) {
         FileLines file =
             read.values().stream()
                 .filter(f -> f.version.path().equals(record.source()))
@@ -457,118 +420,6 @@ public final class IngestFiles
         file.rejected(record);
       }
       return read;
-    }
-
-    /**
-     * Inserts the staged rows; rows the database refuses are added to {@code rejected}. Returns the
-     * rows stored per source file.
-     */
-    private static Map<String, Long> insert(Connection connection, List<ErrorRecord> rejected)
-        throws SQLException {
-      Attempt all = attempt(connection, 0, Long.MAX_VALUE);
-      if (all.refusal() == null) {
-        return all.stored();
-      }
-      LOG.warn(
-          "A row was refused ({}: {}); inserting in halves to find it",
-          all.refusal().getSQLState(),
-          all.refusal().getMessage());
-      // The earliest row of an id wins even if the database refuses it.
-      try (Statement statement = connection.createStatement()) {
-        statement.execute(
-            "DELETE FROM ingest_batch a USING ingest_batch b"
-                + " WHERE a.event_id = b.event_id AND a.seq > b.seq");
-      }
-      List<Long> staged = new ArrayList<>();
-      try (Statement statement = connection.createStatement();
-          ResultSet rows = statement.executeQuery("SELECT seq FROM ingest_batch ORDER BY 1")) {
-        while (rows.next()) {
-          staged.add(rows.getLong(1));
-        }
-      }
-      Map<String, Long> stored = new HashMap<>();
-      insertInHalves(connection, staged, rejected, stored);
-      return stored;
-    }
-
-    private static void insertInHalves(
-        Connection connection,
-        List<Long> staged,
-        List<ErrorRecord> rejected,
-        Map<String, Long> stored)
-        throws SQLException {
-      if (staged.isEmpty()) {
-        return;
-      }
-      Attempt attempt = attempt(connection, staged.get(0), staged.get(staged.size() - 1));
-      if (attempt.refusal() == null) {
-        attempt.stored().forEach((file, rows) -> stored.merge(file, rows, Long::sum));
-      } else if (staged.size() == 1) {
-        rejected.add(refused(connection, staged.get(0), attempt.refusal()));
-      } else {
-        int half = staged.size() / 2;
-        insertInHalves(connection, staged.subList(0, half), rejected, stored);
-        insertInHalves(connection, staged.subList(half, staged.size()), rejected, stored);
-      }
-    }
-
-    /** The rows stored per source file, or the row rejection that rolled the attempt back. */
-    private record Attempt(Map<String, Long> stored, SQLException refusal) {}
-
-    /** Inserts the staged rows {@code from..to} under a savepoint, undone if a row is refused. */
-    private static Attempt attempt(Connection connection, long from, long to) throws SQLException {
-      Savepoint savepoint = connection.setSavepoint();
-      try {
-        Map<String, Long> stored = insertRows(connection, from, to);
-        connection.releaseSavepoint(savepoint);
-        return new Attempt(stored, null);
-      } catch (SQLException e) {
-        if (!isRowRejection(e)) {
-          throw e;
-        }
-        connection.rollback(savepoint);
-        return new Attempt(Map.of(), e);
-      }
-    }
-
-    private static Map<String, Long> insertRows(Connection connection, long from, long to)
-        throws SQLException {
-      Map<String, Long> stored = new HashMap<>();
-      try (PreparedStatement insert = connection.prepareStatement(INSERT)) {
-        insert.setLong(1, from);
-        insert.setLong(2, to);
-        try (ResultSet counts = insert.executeQuery()) {
-          while (counts.next()) {
-            stored.put(counts.getString(1), counts.getLong(2));
-          }
-        }
-      }
-      return stored;
-    }
-
-    private static ErrorRecord refused(Connection connection, long seq, SQLException why)
-        throws SQLException {
-      try (PreparedStatement select =
-          connection.prepareStatement(
-              "SELECT "
-                  + COLUMNS
-                  + " FROM ingest_batch JOIN ingest_files USING (file) WHERE seq = ?")) {
-        select.setLong(1, seq);
-        try (ResultSet row = select.executeQuery()) {
-          row.next();
-          List<String> columns = new ArrayList<>();
-          for (int i = 1; i <= 10; i++) {
-            columns.add(row.getString(i));
-          }
-          Event event = Event.ofColumns(columns);
-          return ErrorRecord.of(
-              event.sourceFile(),
-              event.sourceLine(),
-              Reason.DB_REJECTED,
-              "database refused the row (SQLSTATE " + why.getSQLState() + "): " + why.getMessage(),
-              event.toCsv());
-        }
-      }
     }
   }
 
@@ -590,7 +441,7 @@ public final class IngestFiles
 
     private final FileVersion version;
     private final int file;
-    private final CopyIn copy;
+    private final ReadAhead.Rows staged;
     private final ErrorFile errorFile;
     private final ByteArrayOutputStream rows = new ByteArrayOutputStream(BLOCK + 4096);
     private final Map<Reason, Long> errorsByReason = new EnumMap<>(Reason.class);
@@ -606,10 +457,11 @@ public final class IngestFiles
 
     long seq;
 
-    FileLines(FileVersion version, int file, CopyIn copy, ErrorFile errorFile, long firstSeq) {
+    FileLines(
+        FileVersion version, int file, ReadAhead.Rows staged, ErrorFile errorFile, long firstSeq) {
       this.version = version;
       this.file = file;
-      this.copy = copy;
+      this.staged = staged;
       this.errorFile = errorFile;
       this.firstSeq = firstSeq;
       this.seq = firstSeq;
@@ -630,7 +482,7 @@ public final class IngestFiles
      * False when the file held fewer bytes than its version's size or is not that version any more
      * (it was replaced).
      */
-    boolean readAll() throws SQLException, IOException, UnreadableFile {
+    boolean readAll() throws IOException, UnreadableFile {
       byte[] line = new byte[1024];
       int length = 0;
       byte[] buffer = new byte[1 << 16];
@@ -675,7 +527,7 @@ public final class IngestFiles
         add(line, length);
       }
       if (rows.size() > 0) {
-        copy.writeToCopy(rows.toByteArray(), 0, rows.size());
+        staged.add(rows.toByteArray());
       }
       return total == version.size()
           && InputFolder.current(version.path()).equals(Optional.of(version));
@@ -747,7 +599,7 @@ public final class IngestFiles
       errorFile.add(record);
     }
 
-    private void add(byte[] line, int length) throws SQLException, IOException {
+    private void add(byte[] line, int length) throws IOException {
       if (cut) {
         reject(
             ErrorRecord.of(
@@ -767,7 +619,7 @@ public final class IngestFiles
         rows.writeBytes((++seq + ",").getBytes(StandardCharsets.US_ASCII));
         rows.writeBytes(v.event().copyRow(file));
         if (rows.size() >= BLOCK) {
-          copy.writeToCopy(rows.toByteArray(), 0, rows.size());
+          staged.add(rows.toByteArray());
           rows.reset();
         }
       } else if (parsed instanceof Invalid invalid) {

@@ -1,5 +1,6 @@
 package io.shopstream.pipeline.store;
 
+import static java.nio.file.StandardOpenOption.APPEND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +24,7 @@ import java.sql.SQLRecoverableException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -79,8 +81,12 @@ class IngestFilesTest {
 
   /** The DoFn driven by hand: one bundle, as the watcher's read hands a micro-batch over. */
   private void ingestAsOneBundle(FileVersion... versions) throws Exception {
+    ingestAsOneBundle(IngestFiles.IngestFn.CHUNK_BYTES, versions);
+  }
+
+  private void ingestAsOneBundle(long chunkBytes, FileVersion... versions) throws Exception {
     IngestFiles.IngestFn fn =
-        new IngestFiles.IngestFn(database, errors.toString(), ProcessedFiles.KEEP);
+        new IngestFiles.IngestFn(database, errors.toString(), ProcessedFiles.KEEP, chunkBytes);
     fn.setup();
     fn.startBundle();
     for (FileVersion version : versions) {
@@ -247,6 +253,66 @@ class IngestFilesTest {
             .sorted()
             .toList());
     records.forEach(r -> assertEquals(b2.path(), r.get("source").asText()));
+  }
+
+  /** About 400 KB of events: six blocks of rows, so six chunks of one byte or more each. */
+  private FileVersion writeLarge(String name, Map<Integer, String> lines) throws IOException {
+    List<String> text = new ArrayList<>(List.of(HEADER));
+    for (int i = 0; i < 6000; i++) {
+      text.add(
+          lines.getOrDefault(i, "e" + i + ",u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z"));
+    }
+    return write(name, text.toArray(String[]::new));
+  }
+
+  @Test
+  void aLargeVersionIsStoredAChunkAtATimeAsIfAtOnce() throws Exception {
+    FileVersion big =
+        writeLarge(
+            "big.csv",
+            Map.of(
+                10, "dup,u1,p1,First,Home,1,view,2026-01-01T10:00:00Z",
+                20, "rej,u1,p1,Mug,Home,5,view,+294277-01-01T00:00:00Z",
+                5000, "dup,u2,p2,Later,Home,2,view,2026-01-01T10:00:00Z",
+                5500, "rej,u2,p2,Later,Home,2,view,2026-01-01T10:00:00Z"));
+    ingestAsOneBundle(1, big);
+
+    // Of an id in two chunks the earlier line wins, even one the database refused.
+    assertEquals(
+        List.of(
+            List.of(
+                "big.csv",
+                "6001",
+                "5997",
+                "2",
+                "1",
+                "1",
+                "{\"DB_REJECTED\": 1}",
+                big.errorFileName())),
+        ledger());
+    assertEquals(
+        List.of(List.of("First", "12")),
+        TestDatabase.query(
+            database,
+            "SELECT product_name, source_line FROM user_events WHERE event_id IN ('dup', 'rej')"));
+    assertEquals(5997, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
+    assertEquals(5997, TestDatabase.count(database, "SELECT sum(events) FROM event_stats_minute"));
+    List<JsonNode> records = LandingScenario.errorRecords(errors);
+    assertEquals(List.of(22), records.stream().map(r -> r.get("line").asInt()).toList());
+  }
+
+  @Test
+  void aLargeVersionThatChangedAfterItsFirstChunksWereStoredLeavesNothing() throws Exception {
+    FileVersion big = writeLarge("big.csv", Map.of(0, "bad"));
+    Files.writeString(in.resolve("big.csv"), "e9999,u,p,n,c,1,view,2026-01-01T10:00:00Z\n", APPEND);
+    ingestAsOneBundle(1, big);
+
+    assertEquals(List.of(), ledger());
+    assertEquals(0, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
+    assertEquals(0, TestDatabase.count(database, "SELECT count(*) FROM event_stats_minute"));
+    try (var files = Files.list(errors)) {
+      assertEquals(0, files.count(), "no error file");
+    }
   }
 
   private FileVersion writeGzip(String name, byte[] text, int keepBytes) throws IOException {
