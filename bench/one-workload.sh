@@ -3,7 +3,8 @@
 # are the ones to quote). Lands <files> generated files of <lines> lines at once into a running
 # pipeline and prints the seconds from the landing to the last commit, the CPU seconds the pipeline
 # JVM and the PostgreSQL server spent meanwhile (for the capacity model in the README), the
-# transactions per reader and the commits per second. JFR=1 records bench/work/one/p.jfr.
+# transactions per reader and the commits per second. JFR=1 records bench/work/one/p.jfr;
+# JAVA_OPTS are passed on to the pipeline JVM.
 #   bench/one-workload.sh runners/spark-local.sh|runners/direct.sh <files> <lines per file>
 set -e
 script=$1; files=$2; per=$3
@@ -15,7 +16,7 @@ java -cp "$gen_cp" io.shopstream.generator.Generator --rate 0 --count $((files *
 psql -q "${db%/*}/postgres" -c "DROP DATABASE IF EXISTS shopstream_one WITH (FORCE)" -c "CREATE DATABASE shopstream_one"
 psql -q "$db" -f sql/schema.sql
 user="${db#postgresql://}"; user="${user%%@*}"; rest="${db#*@}"
-JAVA_OPTS="${JFR:+-XX:StartFlightRecording=filename=$w/p.jfr,settings=profile}" "$script" \
+JAVA_OPTS="${JAVA_OPTS:-}${JFR:+ -XX:StartFlightRecording=filename=$w/p.jfr,settings=profile}" "$script" \
   --sparkMaster=local[2] --checkpointDir="$w/ck" --inputDir="$w/raw" --errorDir="$w/error" \
   --jdbcUrl="jdbc:postgresql://$rest?user=$user" > "$w/p.log" 2>&1 &
 pid=$!
