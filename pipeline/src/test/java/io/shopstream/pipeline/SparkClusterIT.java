@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,11 +42,15 @@ class SparkClusterIT {
   /** Where the two-worker run's figures go; bench/results/two-workers.jsonl keeps a copy. */
   private static final Path FIGURES = Path.of("target", "two-workers.json");
 
-  @TempDir Path work;
+  /** Kept when the test fails: the master's, workers' and driver's logs in it say why. */
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
+  Path work;
+
   @RegisterExtension final FreshDatabase fresh = new FreshDatabase();
 
   @Test
   void bundledJarRunsOnTwoWorkersAndSurvivesLosingOne() throws Exception {
+    System.out.println("SparkClusterIT: logs in " + work + " (kept if it fails)");
     JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
