@@ -399,8 +399,7 @@ public final class IngestFiles
       try (Staging staging = new Staging(connection, paths, chunk);
           ReadAhead reading = new ReadAhead(rows -> readAll(errorFiles, rows, read, left))) {
         for (byte[] rows = reading.next(); rows != null; rows = reading.next()) {
-          staging.write(rows, rows.length);
-          staging.storeIfFull();
+          staging.add(rows);
         }
         if (read.isEmpty()) {
           return read; // nothing to store: the transaction is rolled back

@@ -107,17 +107,14 @@ final class Staging implements AutoCloseable {
     return connection.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY);
   }
 
-  /** Rows in {@code COPY}'s CSV, each line whole. */
-  void write(byte[] rows, int length) throws SQLException {
-    copy.writeToCopy(rows, 0, length);
-    bytes += length;
-  }
-
   /**
-   * Stores what was staged once it passed {@code chunkBytes}. Only where the rows stored so far
-   * cannot be of a version left out later: a transaction of one version is rolled back whole.
+   * Rows in {@code COPY}'s CSV, each line whole; once {@code chunkBytes} are staged they are
+   * stored. Only with a {@code chunkBytes} that keeps the rows stored so far from being of a
+   * version left out later: a transaction of one version is rolled back whole.
    */
-  void storeIfFull() throws SQLException {
+  void add(byte[] rows) throws SQLException {
+    copy.writeToCopy(rows, 0, rows.length);
+    bytes += rows.length;
     if (bytes >= chunkBytes) {
       copy.endCopy();
       storeStaged();
