@@ -52,8 +52,9 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
   void setPollIntervalSeconds(double value);
 
   @Description(
-      "A file version found and not committed after this many seconds is read again: a safety"
-          + " net for work a runner lost. Raise it if single files take longer to ingest.")
+      "DirectRunner: a file version found and not committed after this many seconds is read"
+          + " again, a safety net for work a runner lost. Raise it if single files take longer to"
+          + " ingest. (The SparkRunner reads again what a micro-batch did not commit.)")
   @Default.Integer(600)
   int getInFlightTimeoutSeconds();
 

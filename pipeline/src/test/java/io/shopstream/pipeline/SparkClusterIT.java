@@ -212,10 +212,6 @@ class SparkClusterIT {
             master));
   }
 
-  /**
-   * The worker whose executor holds a ledger lock now, that is, is inside an ingest transaction:
-   * the lock's PostgreSQL session, by its client port, to the executor process with that socket.
-   */
   /** The {@code read_by} of the files committed so far ({@code pid@host}). */
   private static Set<String> readers(JdbcConfig database) throws Exception {
     Set<String> readers = new HashSet<>();
@@ -226,7 +222,11 @@ class SparkClusterIT {
     return readers;
   }
 
-  /** A worker whose executor holds a ledger lock and is one of the readers given. */
+  /**
+   * A worker whose executor is one of the readers given and holds a ledger lock now, that is, is
+   * inside an ingest transaction: the lock's PostgreSQL session, by its client port, to the
+   * executor process with that socket.
+   */
   private static Optional<JavaProcess> ingesting(
       JdbcConfig database, List<JavaProcess> workers, Set<String> readers) throws Exception {
     Set<String> clientPorts = new HashSet<>();

@@ -47,6 +47,13 @@ import org.slf4j.LoggerFactory;
  * uncommitted version again, whatever checkpoint it resumed from. A version still uncommitted
  * {@code inFlightTimeout} after it was emitted is emitted again, in case a runner lost it.
  *
+ * <p>On the SparkRunner nothing stays in flight past the micro-batch that emitted it: a batch's
+ * read runs after the previous batch's ingest has finished (its jobs run one at a time), so a
+ * version still uncommitted then was lost, and is emitted again. Spark does lose reads: when an
+ * executor dies, its readers' earlier batches are recomputed from scratch on another executor, and
+ * the versions they emit are dropped (only the reader's state is kept); held in flight, those
+ * versions waited out the in-flight timeout.
+ *
  * <p>It lists the folder every poll interval, and at once when the operating system tells of a file
  * landing in a local folder (so a file is usually found within milliseconds, and an idle reader
  * costs nothing). Each element is a batch of versions found together, as {@link IngestFiles} groups
@@ -141,9 +148,9 @@ public final class FolderWatchSource
 
   @Override
   public UnboundedReader<List<FileVersion>> createReader(PipelineOptions options, Mark mark) {
-    boolean trusted = mark != null && mark.process().equals(PROCESS);
-    long idleWait = options.getRunner() == DirectRunner.class ? DIRECT_IDLE_WAIT_MILLIS : 0;
-    return new Reader(this, trusted ? mark.inFlight() : Map.of(), idleWait);
+    boolean direct = options.getRunner() == DirectRunner.class;
+    boolean trusted = direct && mark != null && mark.process().equals(PROCESS);
+    return new Reader(this, trusted ? mark.inFlight() : Map.of(), direct);
   }
 
   @Override
@@ -161,6 +168,9 @@ public final class FolderWatchSource
     private final Map<FileVersion, Long> inFlight;
     private final long idleWaitMillis;
 
+    /** Micro-batches (Spark): what was emitted before a checkpoint mark is no longer in flight. */
+    private final boolean inFlightPerBatch;
+
     /** Versions known to be committed, among those last listed: they need no query. */
     private final Set<FileVersion> committed = new HashSet<>();
 
@@ -174,9 +184,10 @@ public final class FolderWatchSource
     private List<FileVersion> current;
     private Instant currentTimestamp;
 
-    Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight, long idleWaitMillis) {
+    Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight, boolean direct) {
       this.source = source;
-      this.idleWaitMillis = idleWaitMillis;
+      this.idleWaitMillis = direct ? DIRECT_IDLE_WAIT_MILLIS : 0;
+      this.inFlightPerBatch = !direct;
       this.inFlight = new HashMap<>(inFlight);
     }
 
@@ -316,6 +327,9 @@ public final class FolderWatchSource
 
     @Override
     public Mark getCheckpointMark() {
+      if (inFlightPerBatch) { // Spark takes the mark at the end of each micro-batch's read
+        inFlight.clear();
+      }
       return new Mark(PROCESS, new HashMap<>(inFlight));
     }
 
