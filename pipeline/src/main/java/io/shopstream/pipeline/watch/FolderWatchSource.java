@@ -56,10 +56,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It lists the folder every poll interval, and at once when the operating system tells of a file
  * landing in a local folder (so a file is usually found within milliseconds, and an idle reader
- * costs nothing). Each element is a batch of versions found together, as {@link IngestFiles} groups
- * them into transactions (the DirectRunner reads at most 10 elements per bundle: a version per
- * element made a transaction of 10 small files), stamped with the time they were found; the
- * watermark is the current time.
+ * costs nothing). Each element holds versions found together, stamped with the time they were
+ * found, as runners cut reads short: the DirectRunner reads at most 10 elements per bundle (a
+ * version per element made transactions of 10 small files), so there an element is one group of
+ * versions as {@link IngestFiles} makes them into transactions; a Spark micro-batch's read ends 200
+ * ms in, so there an element is everything a listing found (a listing of 10,000 files took longer,
+ * and with a group per element the batches went on emitting a group or two each). The watermark is
+ * the current time.
  */
 public final class FolderWatchSource
     extends UnboundedSource<List<FileVersion>, FolderWatchSource.Mark> {
@@ -168,8 +171,11 @@ public final class FolderWatchSource
     private final Map<FileVersion, Long> inFlight;
     private final long idleWaitMillis;
 
-    /** Micro-batches (Spark): what was emitted before a checkpoint mark is no longer in flight. */
-    private final boolean inFlightPerBatch;
+    /**
+     * Micro-batches (Spark): what was emitted before a checkpoint mark is no longer in flight, and
+     * a listing is emitted whole.
+     */
+    private final boolean microBatches;
 
     /** Versions known to be committed, among those last listed: they need no query. */
     private final Set<FileVersion> committed = new HashSet<>();
@@ -187,7 +193,7 @@ public final class FolderWatchSource
     Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight, boolean direct) {
       this.source = source;
       this.idleWaitMillis = direct ? DIRECT_IDLE_WAIT_MILLIS : 0;
-      this.inFlightPerBatch = !direct;
+      this.microBatches = !direct;
       this.inFlight = new HashMap<>(inFlight);
     }
 
@@ -282,15 +288,17 @@ public final class FolderWatchSource
                   .sorted(OLDEST_FIRST)
                   .toList());
       Collections.rotate(found, -(int) ((long) found.size() * source.split / source.splits));
-      pending.addAll(IngestFiles.IngestFn.groups(found, FileVersion::size));
-      if (!found.isEmpty()) {
-        LOG.info(
-            "Listed {}: {} files, {} to ingest, {} in flight",
-            source.folder,
-            listed.size(),
-            found.size(),
-            inFlight.size());
+      if (found.isEmpty()) {
+        return;
       }
+      pending.addAll(
+          microBatches ? List.of(found) : IngestFiles.IngestFn.groups(found, FileVersion::size));
+      LOG.info(
+          "Listed {}: {} files, {} to ingest, {} in flight",
+          source.folder,
+          listed.size(),
+          found.size(),
+          inFlight.size());
     }
 
     private void closeConnection() {
@@ -327,7 +335,7 @@ public final class FolderWatchSource
 
     @Override
     public Mark getCheckpointMark() {
-      if (inFlightPerBatch) { // Spark takes the mark at the end of each micro-batch's read
+      if (microBatches) { // Spark takes the mark at the end of each micro-batch's read
         inFlight.clear();
       }
       return new Mark(PROCESS, new HashMap<>(inFlight));

@@ -254,4 +254,18 @@ class FolderWatchSourceTest {
     assertEquals(List.of(), IngestFiles.IngestFn.groups(List.<Long>of(), n -> n));
     assertEquals(List.of(List.of(0L, 0L)), IngestFiles.IngestFn.groups(List.of(0L, 0L), n -> n));
   }
+
+  @Test
+  void onSparkEveryVersionOneListingFindsIsOneElement() throws Exception {
+    long now = System.currentTimeMillis();
+    land("b.csv", "x\n", now + 1);
+    land("a.csv", "y".repeat((int) IngestFiles.IngestFn.GROUP_BYTES) + "\n", now);
+    PipelineOptions spark = PipelineOptionsFactory.create();
+    spark.setRunner(SparkRunner.class);
+    UnboundedReader<List<FileVersion>> reader = source(60_000).createReader(spark, null);
+    assertTrue(reader.start());
+    assertEquals(
+        List.of("a.csv", "b.csv"), reader.getCurrent().stream().map(FileVersion::name).toList());
+    assertFalse(reader.advance(), "a listing in more than one element");
+  }
 }
