@@ -47,12 +47,12 @@ import org.slf4j.LoggerFactory;
  * uncommitted version again, whatever checkpoint it resumed from. A version still uncommitted
  * {@code inFlightTimeout} after it was emitted is emitted again, in case a runner lost it.
  *
- * <p>On the SparkRunner nothing stays in flight past the micro-batch that emitted it: a batch's
- * read runs after the previous batch's ingest has finished (its jobs run one at a time), so a
- * version still uncommitted then was lost, and is emitted again. Spark does lose reads: when an
- * executor dies, its readers' earlier batches are recomputed from scratch on another executor, and
- * the versions they emit are dropped (only the reader's state is kept); held in flight, those
- * versions waited out the in-flight timeout.
+ * <p>On the SparkRunner nothing stays in flight past the micro-batch that emitted it, because Spark
+ * loses reads: when an executor dies, its readers' earlier batches are recomputed from scratch on
+ * another executor, and the versions they emit are dropped (only the reader's state is kept); held
+ * in flight, those versions waited out the in-flight timeout. The price: Spark reads the next batch
+ * as it schedules it, on a free core, while this batch's ingest may still run, so a version being
+ * ingested can be emitted again; its second ingest finds it locked or committed, and skips it.
  *
  * <p>It lists the folder every poll interval, and at once when the operating system tells of a file
  * landing in a local folder (so a file is usually found within milliseconds, and an idle reader

@@ -150,7 +150,7 @@ class FolderWatchSourceTest {
     assertEquals(List.of("a.csv"), readAll(reader));
     assertEquals(List.of(), readAll(reader), "emitted twice in one micro-batch");
 
-    // Spark takes the mark at the end of the batch's read; by the next read the ingest has run.
+    // Spark takes the mark at the end of the batch's read; the next batch's read emits it again.
     assertTrue(((FolderWatchSource.Mark) reader.getCheckpointMark()).inFlight().isEmpty());
     assertEquals(List.of("a.csv"), readAll(reader), "uncommitted after its batch, not emitted");
   }
