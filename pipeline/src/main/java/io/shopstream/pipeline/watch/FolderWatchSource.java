@@ -180,6 +180,12 @@ public final class FolderWatchSource
     /** Versions known to be committed, among those last listed: they need no query. */
     private final Set<FileVersion> committed = new HashSet<>();
 
+    /**
+     * What the last listing with versions to ingest found: a listing finding the same is not logged
+     * (on Spark, one file being stored for minutes is found again every micro-batch).
+     */
+    private Set<FileVersion> lastFound = Set.of();
+
     private final Deque<List<FileVersion>> pending = new ArrayDeque<>();
     private Connection connection;
     private boolean ledgerDown;
@@ -293,12 +299,15 @@ public final class FolderWatchSource
       }
       pending.addAll(
           microBatches ? List.of(found) : IngestFiles.IngestFn.groups(found, FileVersion::size));
-      LOG.info(
-          "Listed {}: {} files, {} to ingest, {} in flight",
-          source.folder,
-          listed.size(),
-          found.size(),
-          inFlight.size());
+      if (!lastFound.containsAll(found)) {
+        LOG.info(
+            "Listed {}: {} files, {} to ingest, {} in flight",
+            source.folder,
+            listed.size(),
+            found.size(),
+            inFlight.size());
+      }
+      lastFound = new HashSet<>(found);
     }
 
     private void closeConnection() {
