@@ -151,9 +151,9 @@ public final class FolderWatchSource
 
   @Override
   public UnboundedReader<List<FileVersion>> createReader(PipelineOptions options, Mark mark) {
-    boolean direct = options.getRunner() == DirectRunner.class;
-    boolean trusted = direct && mark != null && mark.process().equals(PROCESS);
-    return new Reader(this, trusted ? mark.inFlight() : Map.of(), direct);
+    boolean trusted = mark != null && mark.process().equals(PROCESS); // a Spark mark is empty
+    return new Reader(
+        this, trusted ? mark.inFlight() : Map.of(), options.getRunner() == DirectRunner.class);
   }
 
   @Override

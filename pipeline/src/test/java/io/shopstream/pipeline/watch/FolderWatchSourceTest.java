@@ -59,6 +59,13 @@ class FolderWatchSourceTest {
     return source.createReader(PipelineOptionsFactory.create(), decoded);
   }
 
+  /** A reader as the SparkRunner makes one: micro-batches, each ended by taking its mark. */
+  private static UnboundedReader<List<FileVersion>> sparkReader(FolderWatchSource source) {
+    PipelineOptions spark = PipelineOptionsFactory.create();
+    spark.setRunner(SparkRunner.class);
+    return source.createReader(spark, null);
+  }
+
   private static List<String> readAll(UnboundedReader<List<FileVersion>> reader)
       throws IOException {
     List<String> names = new ArrayList<>();
@@ -144,9 +151,7 @@ class FolderWatchSourceTest {
   @Test
   void onSparkNothingStaysInFlightPastTheMicroBatchThatEmittedIt() throws Exception {
     land("a.csv", "x\n", System.currentTimeMillis());
-    PipelineOptions spark = PipelineOptionsFactory.create();
-    spark.setRunner(SparkRunner.class);
-    UnboundedReader<List<FileVersion>> reader = source(60_000).createReader(spark, null);
+    UnboundedReader<List<FileVersion>> reader = sparkReader(source(60_000));
     assertEquals(List.of("a.csv"), readAll(reader));
     assertEquals(List.of(), readAll(reader), "emitted twice in one micro-batch");
 
@@ -260,9 +265,7 @@ class FolderWatchSourceTest {
     long now = System.currentTimeMillis();
     land("b.csv", "x\n", now + 1);
     land("a.csv", "y".repeat((int) IngestFiles.IngestFn.GROUP_BYTES) + "\n", now);
-    PipelineOptions spark = PipelineOptionsFactory.create();
-    spark.setRunner(SparkRunner.class);
-    UnboundedReader<List<FileVersion>> reader = source(60_000).createReader(spark, null);
+    UnboundedReader<List<FileVersion>> reader = sparkReader(source(60_000));
     assertTrue(reader.start());
     assertEquals(
         List.of("a.csv", "b.csv"), reader.getCurrent().stream().map(FileVersion::name).toList());
