@@ -4,7 +4,7 @@
 #    (each: COPY into a staging table, then INSERT ... ON CONFLICT DO NOTHING), median of 3;
 #  - per runner (SparkRunner local[2], DirectRunner), started with the runners/ scripts' defaults:
 #    ready (launch to the first file stored), latency (a 100-event file landed into the idle
-#    pipeline), idle CPU (nothing landing, after the main workload), shutdown (SIGTERM, what Ctrl-C sends, under load, to
+#    pipeline), idle CPU (nothing landing: after the main workload, and at 4 minutes), shutdown (SIGTERM, what Ctrl-C sends, under load, to
 #    exit), and the throughput and peak RSS of four workloads landed at once into a running
 #    pipeline, each as old as main's was: main (1M lines in 20 files), big (5M in 100), small
 #    (10,000 files of 100 lines) and single (one file of 1M lines). Every workload is checked: rows, rows per event type and sum
@@ -178,7 +178,8 @@ for runner in $runners; do
   ready_s=$(ready)
   latencies=()
   for i in $(seq 1 $([ -n "$quick" ] && echo 3 || echo 10)); do
-    sleep "$(echo "scale=1; 1 + ($RANDOM % 20) / 10" | bc)"
+    pause=$((10 + RANDOM % 20)) # tenths; $RANDOM inside $(...) gave the same pause every time
+    sleep "${pause:0:-1}.${pause: -1}"
     land "$(ls "$work"/probes/$i/*.csv)" "probe-$i.csv"
     landed=$(stat -c %.3Y "$dir/raw/probe-$i.csv")
     latencies+=("$(echo "$(committed_at "probe-$i.csv") - $landed" | bc)")
@@ -187,12 +188,19 @@ for runner in $runners; do
   lat_max=$(printf '%s\n' "${latencies[@]}" | sort -n | tail -n 1 | awk '{printf "%.2f", $1}')
   age=$(echo "$(now) - $launched" | bc)
   measure main
-  # Idle after the main workload, not right after start: by then the JIT compilers are done (in the
-  # first minute they took half of an idle SparkRunner's CPU), as in a pipeline running for days.
+  # Idle twice: 5 s after the main workload, and once the pipeline is 4 minutes old (JIT compilers
+  # still compile Spark's per-batch code minutes after start, as they reach their thresholds at a
+  # batch every 2 s: a third of an idle SparkRunner's CPU at minute 3), as in a pipeline running
+  # for days.
   idle_s=$([ -n "$quick" ] && echo 10 || echo 30)
+  idle() { # -> % of a core over idle_s
+    local ticks; ticks=$(cpu_ticks "$pid"); sleep "$idle_s"
+    echo $(( ($(cpu_ticks "$pid") - ticks) * 100 / $(getconf CLK_TCK) / idle_s ))
+  }
   sleep 5
-  ticks=$(cpu_ticks "$pid"); sleep "$idle_s"
-  idle_cpu=$(( ($(cpu_ticks "$pid") - ticks) * 100 / $(getconf CLK_TCK) / idle_s ))
+  idle_cpu=$(idle)
+  sleep "$(echo "$([ -n "$quick" ] && echo 120 || echo 240) - ($(now) - $launched)" | bc | awk '{print ($1 > 0 ? $1 : 0)}')"
+  steady_cpu=$(idle)
   # Shutdown under load: the main workload again under other names (all duplicates: read,
   # staged and inserted all the same), SIGTERM once its first file committed.
   for f in "$work"/workloads/main/*.csv; do land "$f" "again-$(basename "$f")"; done
@@ -205,7 +213,7 @@ for runner in $runners; do
   traces=$(tail -n +"$lines_before" "$dir/pipeline.log" | grep -c '^\s*at \|Exception' || true)
   # nothing half-written: every stored row belongs to a committed version, counted once
   orphans=$(check "$(q "$db" "SELECT count(*) FROM user_events")" "$(q "$db" "SELECT sum(stored) FROM ingested_files")")
-  result["$run/ops"]="$ready_s $lat_median $lat_max $idle_cpu $stop_s $traces $orphans"
+  result["$run/ops"]="$ready_s $lat_median $lat_max $idle_cpu $steady_cpu $stop_s $traces $orphans"
   for w in "${names[@]:1}"; do
     start_pipeline "$runner" "${run}_$w"
     ready >/dev/null
@@ -236,11 +244,11 @@ for runner in $runners; do
     json+=",\"$run/$w\":{\"seconds\":$seconds,\"lines_per_s\":$rate,\"ratio\":\"$ratio\",\"peak_rss_mb\":$rss,\"checks\":\"$stored $types $price $errors $ledger $windows\"}"
   done
 done
-printf '\n%-9s %9s %11s %9s %9s %10s %13s %11s\n' runner "ready s" "lat median" "lat max" "idle CPU" "stop s" "stop traces" "stored once"
+printf '\n%-9s %9s %11s %9s %9s %9s %10s %13s %11s\n' runner "ready s" "lat median" "lat max" "idle CPU" "at 4 min" "stop s" "stop traces" "stored once"
 for runner in $runners; do
   run=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
-  read -r ready_s lat_median lat_max idle_cpu stop_s traces orphans <<<"${result[$run/ops]}"
-  printf '%-9s %9.1f %10ss %8ss %8s%% %10.1f %13s %11s\n' "$run" "$ready_s" "$lat_median" "$lat_max" "$idle_cpu" "$stop_s" "$traces" "$orphans"
-  json+=",\"$run/ops\":{\"ready_s\":$ready_s,\"latency_median_s\":$lat_median,\"latency_max_s\":$lat_max,\"idle_cpu_pct\":$idle_cpu,\"stop_s\":$stop_s,\"stop_traces\":$traces,\"stored_once\":\"$orphans\"}"
+  read -r ready_s lat_median lat_max idle_cpu steady_cpu stop_s traces orphans <<<"${result[$run/ops]}"
+  printf '%-9s %9.1f %10ss %8ss %8s%% %8s%% %10.1f %13s %11s\n' "$run" "$ready_s" "$lat_median" "$lat_max" "$idle_cpu" "$steady_cpu" "$stop_s" "$traces" "$orphans"
+  json+=",\"$run/ops\":{\"ready_s\":$ready_s,\"latency_median_s\":$lat_median,\"latency_max_s\":$lat_max,\"idle_cpu_pct\":$idle_cpu,\"idle_cpu_at_4_min_pct\":$steady_cpu,\"stop_s\":$stop_s,\"stop_traces\":$traces,\"stored_once\":\"$orphans\"}"
 done
 echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"quick\":${quick:-0},\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"floor\":{\"sessions\":$sessions,\"lines\":${lines[main]},\"seconds\":$sink_s,\"lines_per_s\":$sink_rate,\"runs_s\":[$(IFS=,; echo "${floor_runs[*]}")]}$json}" >> bench/results/runs.jsonl

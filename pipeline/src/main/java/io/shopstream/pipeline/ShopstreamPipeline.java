@@ -41,7 +41,8 @@ public final class ShopstreamPipeline {
 
   private static final Logger LOG = LoggerFactory.getLogger(ShopstreamPipeline.class);
   static final String PASSWORD_ENV = "SHOPSTREAM_JDBC_PASSWORD";
-  static final long SPARK_BATCH_INTERVAL_MILLIS = 1000;
+  static final long SPARK_BATCH_INTERVAL_MILLIS = 2000;
+  static final double SPARK_READ_TIME_PERCENTAGE = 0.7;
   private static final long STOP_TIMEOUT_MILLIS = 10_000;
 
   private ShopstreamPipeline() {}
@@ -202,14 +203,28 @@ public final class ShopstreamPipeline {
       options.as(S3Options.class).setS3ClientFactoryClass(PathStyleS3Clients.class);
     }
     options.setStreaming(true);
-    if (Arrays.stream(args).noneMatch(arg -> arg.startsWith("--batchIntervalMillis="))) {
-      // Beam's 500 ms is less than an idle micro-batch of this pipeline takes on 2 cores (about
-      // 0.7 s with its source read), so batches queued up for ever, seconds behind; 1 s keeps up.
-      options.as(SparkPipelineOptions.class).setBatchIntervalMillis(SPARK_BATCH_INTERVAL_MILLIS);
+    // Every Spark micro-batch costs CPU whether a file landed or not (Spark sets up its jobs,
+    // cleans their closures, writes its checkpoint): at Beam's 500 ms an idle pipeline used more
+    // than a core, at 1 s 10-15%. So batches are 2 s apart, and a file is not kept waiting for the
+    // next one: a batch's read waits for landings for 70% of the batch and ends with the first
+    // listing that finds something (one record: on Spark a listing is one element).
+    SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
+    if (!given(args, "batchIntervalMillis")) {
+      spark.setBatchIntervalMillis(SPARK_BATCH_INTERVAL_MILLIS);
+    }
+    if (!given(args, "readTimePercentage")) {
+      spark.setReadTimePercentage(SPARK_READ_TIME_PERCENTAGE);
+    }
+    if (!given(args, "maxRecordsPerBatch")) {
+      spark.setMaxRecordsPerBatch(1L);
     }
     // run() returns a running pipeline on every runner; main and the tests wait on the result.
     options.as(DirectOptions.class).setBlockOnRun(false);
     return options;
+  }
+
+  private static boolean given(String[] args, String option) {
+    return Arrays.stream(args).anyMatch(arg -> arg.startsWith("--" + option + "="));
   }
 
   /** Beam's messages do not always name the argument they failed on; find it. */

@@ -53,9 +53,10 @@ class ShopstreamOptionsTest {
     assertEquals("127.0.0.1", options.getStatusHost());
     assertEquals(dir.toString(), options.getInputDir());
     assertTrue(options.isStreaming());
-    assertEquals(
-        ShopstreamPipeline.SPARK_BATCH_INTERVAL_MILLIS,
-        options.as(SparkPipelineOptions.class).getBatchIntervalMillis());
+    SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
+    assertEquals(ShopstreamPipeline.SPARK_BATCH_INTERVAL_MILLIS, spark.getBatchIntervalMillis());
+    assertEquals(ShopstreamPipeline.SPARK_READ_TIME_PERCENTAGE, spark.getReadTimePercentage());
+    assertEquals(1L, spark.getMaxRecordsPerBatch());
   }
 
   @Test
@@ -81,10 +82,17 @@ class ShopstreamOptionsTest {
   }
 
   @Test
-  void sparkBatchIntervalGivenIsKept() {
-    ShopstreamOptions options =
+  void sparkBatchSettingsGivenAreKept() {
+    SparkPipelineOptions spark =
         ShopstreamPipeline.parse(
-            "--inputDir=" + dir, "--errorDir=" + dir, "--batchIntervalMillis=250");
-    assertEquals(250L, options.as(SparkPipelineOptions.class).getBatchIntervalMillis());
+                "--inputDir=" + dir,
+                "--errorDir=" + dir,
+                "--batchIntervalMillis=250",
+                "--readTimePercentage=0.1",
+                "--maxRecordsPerBatch=-1")
+            .as(SparkPipelineOptions.class);
+    assertEquals(250L, spark.getBatchIntervalMillis());
+    assertEquals(0.1, spark.getReadTimePercentage());
+    assertEquals(-1L, spark.getMaxRecordsPerBatch());
   }
 }

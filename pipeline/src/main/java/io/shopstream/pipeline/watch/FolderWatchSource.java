@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.beam.runners.direct.DirectRunner;
+import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -59,10 +60,11 @@ import org.slf4j.LoggerFactory;
  * costs nothing). Each element holds versions found together, stamped with the time they were
  * found, as runners cut reads short: the DirectRunner reads at most 10 elements per bundle (a
  * version per element made transactions of 10 small files), so there an element is one group of
- * versions as {@link IngestFiles} makes them into transactions; a Spark micro-batch's read ends 200
- * ms in, so there an element is everything a listing found (a listing of 10,000 files took longer,
- * and with a group per element the batches went on emitting a group or two each). The watermark is
- * the current time.
+ * versions as {@link IngestFiles} makes them into transactions; a Spark micro-batch reads one
+ * element (the pipeline's {@code --maxRecordsPerBatch=1}: its read ends with the first listing that
+ * finds something, and the batch goes on to ingest it), so there an element is everything a listing
+ * found (when reads ended 200 ms in, a listing of 10,000 files took longer, and with a group per
+ * element the batches went on emitting a group or two each). The watermark is the current time.
  */
 public final class FolderWatchSource
     extends UnboundedSource<List<FileVersion>, FolderWatchSource.Mark> {
@@ -75,9 +77,11 @@ public final class FolderWatchSource
   /**
    * The longest an idle reader waits in {@code advance()} for a landing or its next listing, on the
    * DirectRunner, which calls an idle reader again at once (its workers spun at a core and more).
-   * Spark's micro-batch reader sleeps between calls itself, and a wait would hold up its batch.
    */
   private static final long DIRECT_IDLE_WAIT_MILLIS = 500;
+
+  /** The longest an idle reader waits in {@code advance()} within a Spark micro-batch's read. */
+  private static final long SPARK_IDLE_WAIT_MILLIS = 250;
 
   /** The order in which files are ingested: the order in which they landed, as far as known. */
   public static final Comparator<FileVersion> OLDEST_FIRST =
@@ -152,8 +156,28 @@ public final class FolderWatchSource
   @Override
   public UnboundedReader<List<FileVersion>> createReader(PipelineOptions options, Mark mark) {
     boolean trusted = mark != null && mark.process().equals(PROCESS); // a Spark mark is empty
+    boolean direct = options.getRunner() == DirectRunner.class;
     return new Reader(
-        this, trusted ? mark.inFlight() : Map.of(), options.getRunner() == DirectRunner.class);
+        this,
+        trusted ? mark.inFlight() : Map.of(),
+        direct
+            ? DIRECT_IDLE_WAIT_MILLIS
+            : sparkIdleWaitMillis(options.as(SparkPipelineOptions.class)),
+        !direct);
+  }
+
+  /**
+   * How long an idle reader waits for a landing in a Spark micro-batch's read, which calls it again
+   * and again until the read time is up, sleeping longer and longer in between (up to half a
+   * second, late in a read of 1.4 s): waiting here, it hands a landed file on at once. A quarter of
+   * the time the read leaves of the batch at most, so that a read held up by the wait still ends
+   * before the next batch is due.
+   */
+  static long sparkIdleWaitMillis(SparkPipelineOptions spark) {
+    long batch = spark.getBatchIntervalMillis();
+    long read =
+        Math.max(Math.round(batch * spark.getReadTimePercentage()), spark.getMinReadTimeMillis());
+    return Math.max(0, Math.min(SPARK_IDLE_WAIT_MILLIS, (batch - read) / 4));
   }
 
   @Override
@@ -196,10 +220,14 @@ public final class FolderWatchSource
     private List<FileVersion> current;
     private Instant currentTimestamp;
 
-    Reader(FolderWatchSource source, Map<FileVersion, Long> inFlight, boolean direct) {
+    Reader(
+        FolderWatchSource source,
+        Map<FileVersion, Long> inFlight,
+        long idleWaitMillis,
+        boolean microBatches) {
       this.source = source;
-      this.idleWaitMillis = direct ? DIRECT_IDLE_WAIT_MILLIS : 0;
-      this.microBatches = !direct;
+      this.idleWaitMillis = idleWaitMillis;
+      this.microBatches = microBatches;
       this.inFlight = new HashMap<>(inFlight);
     }
 

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.apache.beam.runners.spark.SparkRunner;
 import org.apache.beam.sdk.io.UnboundedSource.UnboundedReader;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -270,5 +271,46 @@ class FolderWatchSourceTest {
     assertEquals(
         List.of("a.csv", "b.csv"), reader.getCurrent().stream().map(FileVersion::name).toList());
     assertFalse(reader.advance(), "a listing in more than one element");
+  }
+
+  @Test
+  void anIdleSparkReaderHandsOnAFileLandedWhileItWaits() throws Exception {
+    SparkPipelineOptions spark = PipelineOptionsFactory.as(SparkPipelineOptions.class);
+    spark.setRunner(SparkRunner.class);
+    spark.setBatchIntervalMillis(10_000L); // a wait of 250 ms
+    FolderWatchSource source =
+        new FolderWatchSource(
+            new InputFolder(dir.toString()), database, 60_000, 60_000, ProcessedFiles.KEEP);
+    UnboundedReader<List<FileVersion>> reader = source.createReader(spark, null);
+    assertFalse(reader.start(), "an empty folder");
+    Thread lander =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(100); // into the reader's wait
+                land("a.csv", "x\n", System.currentTimeMillis());
+              } catch (InterruptedException | IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
+    lander.start();
+    assertTrue(reader.advance(), "not handed on within the wait (the next poll is a minute away)");
+    assertEquals("a.csv", reader.getCurrent().get(0).name());
+    lander.join();
+  }
+
+  @Test
+  void aSparkReaderWaitsAtMostAQuarterOfWhatTheReadLeavesOfTheBatch() {
+    SparkPipelineOptions spark = PipelineOptionsFactory.as(SparkPipelineOptions.class);
+    spark.setBatchIntervalMillis(2000L);
+    spark.setReadTimePercentage(0.7);
+    assertEquals(150, FolderWatchSource.sparkIdleWaitMillis(spark));
+    spark.setBatchIntervalMillis(500L);
+    spark.setReadTimePercentage(0.1); // the read's minimum, 200 ms
+    assertEquals(75, FolderWatchSource.sparkIdleWaitMillis(spark));
+    spark.setBatchIntervalMillis(10_000L);
+    assertEquals(250, FolderWatchSource.sparkIdleWaitMillis(spark));
+    spark.setReadTimePercentage(1.0);
+    assertEquals(0, FolderWatchSource.sparkIdleWaitMillis(spark));
   }
 }
