@@ -38,9 +38,14 @@ run_pipeline() {
   fi
   # The pipeline holds no state and streams each file into PostgreSQL: 1 GB of heap is room to
   # spare for the benchmark's 5M-line run. SHOPSTREAM_HEAP sets it; JAVA_OPTS adds JVM options.
+  # C1 only: C2 went on compiling Spark's per-batch code for many minutes (a third of an idle
+  # pipeline's CPU at minute 7), and with PostgreSQL on the same cores the parsing is not what
+  # limits (1M lines in 20 files, SparkRunner: 13.2 s and 4.3 pipeline CPU seconds against 14.5 s
+  # and 7.2 with C2; DirectRunner: 13.1-13.4 s and 5.2-6.6 against 14.0-14.6 s and 7.7-9.5).
+  # -XX:TieredStopAtLevel=4 in JAVA_OPTS brings C2 back.
   local main="${MAIN_CLASS:-io.shopstream.pipeline.ShopstreamPipeline}"
-  local command=(java $(cat .mvn/jvm.config) "-Xmx${SHOPSTREAM_HEAP:-1g}" ${JAVA_OPTS:-}
-    -cp "pipeline/target/classes:$(cat "$classpath")" "$main" "$@")
-  echo "+ java -Xmx${SHOPSTREAM_HEAP:-1g} ${JAVA_OPTS:+$JAVA_OPTS }-cp pipeline/target/classes:\$(cat $classpath) $main $*"
+  local command=(java $(cat .mvn/jvm.config) -XX:TieredStopAtLevel=1 "-Xmx${SHOPSTREAM_HEAP:-1g}"
+    ${JAVA_OPTS:-} -cp "pipeline/target/classes:$(cat "$classpath")" "$main" "$@")
+  echo "+ java -XX:TieredStopAtLevel=1 -Xmx${SHOPSTREAM_HEAP:-1g} ${JAVA_OPTS:+$JAVA_OPTS }-cp pipeline/target/classes:\$(cat $classpath) $main $*"
   exec "${command[@]}"
 }

@@ -1,7 +1,10 @@
 package io.shopstream.pipeline;
 
 import java.io.Serializable;
+import java.util.List;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 
 /**
@@ -10,6 +13,10 @@ import org.apache.beam.sdk.coders.SerializableCoder;
  */
 @DefaultCoder(SerializableCoder.class)
 public record FileVersion(String path, long size, long modifiedMillis) implements Serializable {
+
+  /** Versions found together, as the watcher hands them to the ingest. */
+  public static final Coder<List<FileVersion>> LIST_CODER =
+      ListCoder.of(SerializableCoder.of(FileVersion.class));
 
   /** The file's name without its folder. */
   public String name() {

@@ -30,7 +30,9 @@ class ReplayErrorsTest {
   private void ingest(JdbcConfig database, Path errors, Path file) throws Exception {
     Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.create());
     pipeline
-        .apply(Create.of(InputFolder.current(file.toString()).orElseThrow()))
+        .apply(
+            Create.of(List.of(List.of(InputFolder.current(file.toString()).orElseThrow())))
+                .withCoder(FileVersion.LIST_CODER))
         .apply(new IngestFiles(database, errors.toString()));
     pipeline.run().waitUntilFinish();
   }

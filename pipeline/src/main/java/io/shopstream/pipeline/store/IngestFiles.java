@@ -67,10 +67,11 @@ import org.slf4j.LoggerFactory;
  * <p>Transient database failures (lost connection, shutdown, serialization failure, deadlock) are
  * retried with backoff, forever, each time reading the file again: nothing is dropped. A row the
  * database refuses for a data reason (SQLSTATE class 22 or 23) is found by inserting in halves and
- * becomes a {@code DB_REJECTED} record. The output is the versions committed.
+ * becomes a {@code DB_REJECTED} record. The input is lists of versions found together, as the
+ * watcher hands them out; the output is the versions committed.
  */
 public final class IngestFiles
-    extends PTransform<PCollection<FileVersion>, PCollection<FileVersion>> {
+    extends PTransform<PCollection<List<FileVersion>>, PCollection<FileVersion>> {
 
   private static final Logger LOG = LoggerFactory.getLogger(IngestFiles.class);
 
@@ -104,7 +105,7 @@ public final class IngestFiles
   }
 
   @Override
-  public PCollection<FileVersion> expand(PCollection<FileVersion> versions) {
+  public PCollection<FileVersion> expand(PCollection<List<FileVersion>> versions) {
     return versions.apply(
         "IngestEachVersion", ParDo.of(new IngestFn(database, errorDir, processed)));
   }
@@ -144,7 +145,7 @@ public final class IngestFiles
     }
   }
 
-  public static final class IngestFn extends DoFn<FileVersion, FileVersion> {
+  public static final class IngestFn extends DoFn<List<FileVersion>, FileVersion> {
     /**
      * Versions are ingested together, in one transaction, up to this many bytes (a larger version
      * alone): a transaction of its own cost a small file more than reading it (10,000 files of 100
@@ -202,9 +203,10 @@ public final class IngestFiles
       bundle = new ArrayList<>();
     }
 
+    /** Versions found together, as the watcher hands them out. */
     @ProcessElement
-    public void processElement(@Element FileVersion version, @Timestamp Instant found) {
-      bundle.add(new Found(version, found));
+    public void processElement(@Element List<FileVersion> versions, @Timestamp Instant found) {
+      versions.forEach(version -> bundle.add(new Found(version, found)));
     }
 
     /** Ingests the bundle's versions in groups, in the order the watcher handed them out. */

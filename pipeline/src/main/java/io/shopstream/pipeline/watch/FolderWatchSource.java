@@ -25,7 +25,6 @@ import java.util.stream.IntStream;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.UnboundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -187,7 +186,7 @@ public final class FolderWatchSource
 
   @Override
   public Coder<List<FileVersion>> getOutputCoder() {
-    return ListCoder.of(SerializableCoder.of(FileVersion.class));
+    return FileVersion.LIST_CODER;
   }
 
   private static final class Reader extends UnboundedReader<List<FileVersion>> {

@@ -69,12 +69,12 @@ class IngestFilesTest {
   }
 
   private void ingest(TestPipeline pipeline, ProcessedFiles processed, FileVersion... versions) {
-    List<org.apache.beam.sdk.values.TimestampedValue<FileVersion>> found = new ArrayList<>();
-    for (FileVersion v : versions) {
-      found.add(org.apache.beam.sdk.values.TimestampedValue.of(v, Instant.now()));
-    }
     pipeline
-        .apply(Create.timestamped(found))
+        .apply(
+            Create.timestamped(
+                    org.apache.beam.sdk.values.TimestampedValue.of(
+                        List.of(versions), Instant.now()))
+                .withCoder(FileVersion.LIST_CODER))
         .apply(new IngestFiles(database, errors.toString(), processed));
     pipeline.run().waitUntilFinish();
   }
@@ -89,9 +89,7 @@ class IngestFilesTest {
         new IngestFiles.IngestFn(database, errors.toString(), ProcessedFiles.KEEP, chunkBytes);
     fn.setup();
     fn.startBundle();
-    for (FileVersion version : versions) {
-      fn.processElement(version, Instant.now());
-    }
+    fn.processElement(List.of(versions), Instant.now());
     fn.finishBundle(
         fn.new FinishBundleContext() {
           @Override
