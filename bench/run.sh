@@ -170,6 +170,7 @@ for name in os.listdir(sys.argv[1]):
 }
 
 declare -A result
+steady_min=$([ -n "$quick" ] && echo 2 || echo 4)
 runners="${BENCH_RUNNERS:-SparkRunner DirectRunner}"
 for runner in $runners; do
   run=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
@@ -188,10 +189,9 @@ for runner in $runners; do
   lat_max=$(printf '%s\n' "${latencies[@]}" | sort -n | tail -n 1 | awk '{printf "%.2f", $1}')
   age=$(echo "$(now) - $launched" | bc)
   measure main
-  # Idle twice: 5 s after the main workload, and once the pipeline is 4 minutes old (JIT compilers
-  # still compile Spark's per-batch code minutes after start, as they reach their thresholds at a
-  # batch every 2 s: a third of an idle SparkRunner's CPU at minute 3), as in a pipeline running
-  # for days.
+  # Idle twice: 5 s after the main workload, and once the pipeline is 4 minutes old (2 with
+  # --quick), as in a pipeline running for days: JIT compilers still compiled Spark's per-batch
+  # code minutes after start (C2 took a third of an idle SparkRunner's CPU at minute 7).
   idle_s=$([ -n "$quick" ] && echo 10 || echo 30)
   idle() { # -> % of a core over idle_s
     local ticks; ticks=$(cpu_ticks "$pid"); sleep "$idle_s"
@@ -199,7 +199,7 @@ for runner in $runners; do
   }
   sleep 5
   idle_cpu=$(idle)
-  sleep "$(echo "$([ -n "$quick" ] && echo 120 || echo 240) - ($(now) - $launched)" | bc | awk '{print ($1 > 0 ? $1 : 0)}')"
+  sleep "$(echo "$steady_min * 60 - ($(now) - $launched)" | bc | awk '{print ($1 > 0 ? $1 : 0)}')"
   steady_cpu=$(idle)
   # Shutdown under load: the main workload again under other names (all duplicates: read,
   # staged and inserted all the same), SIGTERM once its first file committed.
@@ -244,11 +244,11 @@ for runner in $runners; do
     json+=",\"$run/$w\":{\"seconds\":$seconds,\"lines_per_s\":$rate,\"ratio\":\"$ratio\",\"peak_rss_mb\":$rss,\"checks\":\"$stored $types $price $errors $ledger $windows\"}"
   done
 done
-printf '\n%-9s %9s %11s %9s %9s %9s %10s %13s %11s\n' runner "ready s" "lat median" "lat max" "idle CPU" "at 4 min" "stop s" "stop traces" "stored once"
+printf '\n%-9s %9s %11s %9s %9s %9s %10s %13s %11s\n' runner "ready s" "lat median" "lat max" "idle CPU" "at $steady_min min" "stop s" "stop traces" "stored once"
 for runner in $runners; do
   run=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
   read -r ready_s lat_median lat_max idle_cpu steady_cpu stop_s traces orphans <<<"${result[$run/ops]}"
   printf '%-9s %9.1f %10ss %8ss %8s%% %8s%% %10.1f %13s %11s\n' "$run" "$ready_s" "$lat_median" "$lat_max" "$idle_cpu" "$steady_cpu" "$stop_s" "$traces" "$orphans"
-  json+=",\"$run/ops\":{\"ready_s\":$ready_s,\"latency_median_s\":$lat_median,\"latency_max_s\":$lat_max,\"idle_cpu_pct\":$idle_cpu,\"idle_cpu_at_4_min_pct\":$steady_cpu,\"stop_s\":$stop_s,\"stop_traces\":$traces,\"stored_once\":\"$orphans\"}"
+  json+=",\"$run/ops\":{\"ready_s\":$ready_s,\"latency_median_s\":$lat_median,\"latency_max_s\":$lat_max,\"idle_cpu_pct\":$idle_cpu,\"idle_cpu_at_${steady_min}_min_pct\":$steady_cpu,\"stop_s\":$stop_s,\"stop_traces\":$traces,\"stored_once\":\"$orphans\"}"
 done
 echo "{\"date\":\"$(date -u +%FT%TZ)\",\"cores\":$(nproc),\"quick\":${quick:-0},\"options\":\"$extra\",\"commit\":\"$(git rev-parse --short HEAD)\",\"floor\":{\"sessions\":$sessions,\"lines\":${lines[main]},\"seconds\":$sink_s,\"lines_per_s\":$sink_rate,\"runs_s\":[$(IFS=,; echo "${floor_runs[*]}")]}$json}" >> bench/results/runs.jsonl
