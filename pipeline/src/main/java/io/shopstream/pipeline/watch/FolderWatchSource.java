@@ -174,6 +174,7 @@ public final class FolderWatchSource
    */
   static long sparkIdleWaitMillis(SparkPipelineOptions spark) {
     long batch = spark.getBatchIntervalMillis();
+    // The read time as Beam's SourceDStream bounds it (its method is private).
     long read =
         Math.max(Math.round(batch * spark.getReadTimePercentage()), spark.getMinReadTimeMillis());
     return Math.max(0, Math.min(SPARK_IDLE_WAIT_MILLIS, (batch - read) / 4));
