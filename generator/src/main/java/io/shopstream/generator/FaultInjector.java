@@ -1,5 +1,6 @@
 package io.shopstream.generator;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.UnaryOperator;
@@ -10,16 +11,21 @@ import java.util.function.UnaryOperator;
  */
 final class FaultInjector {
 
-  private static final List<UnaryOperator<String[]>> FAULTS =
+  /** An invalid line and the reason code the pipeline must give it. */
+  record Fault(String line, String reason) {}
+
+  private record Kind(String reason, UnaryOperator<String[]> breaks) {}
+
+  private static final List<Kind> KINDS =
       List.of(
-          f -> java.util.Arrays.copyOf(f, 7), // FIELD_COUNT
-          f -> set(f, 5, "-3.50"), // BAD_PRICE
-          f -> set(f, 5, "12.345"), // BAD_PRICE
-          f -> set(f, 6, "refund"), // BAD_EVENT_TYPE
-          f -> set(f, 7, "yesterday"), // BAD_TIMESTAMP
-          f -> set(f, 1, ""), // EMPTY_FIELD
-          f -> set(f, 2, "P".repeat(65)), // FIELD_TOO_LONG
-          f -> set(f, 4, "Books\u0007")); // CONTROL_CHARACTER
+          new Kind("FIELD_COUNT", f -> Arrays.copyOf(f, 7)),
+          new Kind("BAD_PRICE", f -> set(f, 5, "-3.50")),
+          new Kind("BAD_PRICE", f -> set(f, 5, "12.345")),
+          new Kind("BAD_EVENT_TYPE", f -> set(f, 6, "refund")),
+          new Kind("BAD_TIMESTAMP", f -> set(f, 7, "yesterday")),
+          new Kind("EMPTY_FIELD", f -> set(f, 1, "")),
+          new Kind("FIELD_TOO_LONG", f -> set(f, 2, "P".repeat(65))),
+          new Kind("CONTROL_CHARACTER", f -> set(f, 4, "Books\u0007")));
 
   private final Random random;
 
@@ -28,12 +34,13 @@ final class FaultInjector {
   }
 
   /** Returns an invalid line; an unclosed quote (MALFORMED_CSV) is one of the choices. */
-  String corrupt(String[] fields) {
-    int kind = random.nextInt(FAULTS.size() + 1);
-    if (kind == FAULTS.size()) {
-      return CsvLines.join(fields) + ",\"unclosed";
+  Fault corrupt(String[] fields) {
+    int kind = random.nextInt(KINDS.size() + 1);
+    if (kind == KINDS.size()) {
+      return new Fault(CsvLines.join(fields) + ",\"unclosed", "MALFORMED_CSV");
     }
-    return CsvLines.join(FAULTS.get(kind).apply(fields.clone()));
+    Kind k = KINDS.get(kind);
+    return new Fault(CsvLines.join(k.breaks().apply(fields.clone())), k.reason());
   }
 
   private static String[] set(String[] fields, int index, String value) {

@@ -89,6 +89,13 @@ public final class Generator implements Callable<Integer> {
   @Option(names = "--users", description = "Number of simulated shoppers [${DEFAULT-VALUE}].")
   int users = 1000;
 
+  @Option(
+      names = "--truthFile",
+      description =
+          "Also write what each line is (header, event, duplicate or invalid with its reason code)"
+              + " to this JSON Lines file: what a test expects the pipeline to make of the files.")
+  Path truthFile;
+
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final PrintWriter console;
 
@@ -137,7 +144,7 @@ public final class Generator implements Callable<Integer> {
     long deadline =
         durationSeconds == null ? Long.MAX_VALUE : wallStart + (long) (durationSeconds * 1e9);
 
-    String[] recent = new String[RECENT_LINES];
+    String[][] recent = new String[RECENT_LINES][];
     long lines = 0;
     long valid = 0;
     long duplicates = 0;
@@ -147,48 +154,56 @@ public final class Generator implements Callable<Integer> {
     long invalid = 0;
     int files = 0;
     OpenFile file = null;
-    while ((count == null || lines < count) && System.nanoTime() < deadline) {
-      if (rate > 0 && waitForStop(wallStart + (long) (lines * 1e9 / rate) - System.nanoTime())) {
-        break;
-      }
-      if (stopRequested.getCount() == 0) {
-        break;
-      }
-      long eventMillis = firstEventMillis + (long) (lines * millisPerEvent);
-      if (file == null) {
-        file = new OpenFile(outputDir, eventMillis, runId, ++files);
-      }
-      String line;
-      double roll = random.nextDouble();
-      if (roll < duplicateRate && valid > 0) {
-        line = recent[random.nextInt((int) Math.min(valid, RECENT_LINES))];
-        duplicates++;
-      } else {
-        String[] fields = fields(shoppers.next(eventMillis));
-        if (roll >= duplicateRate && roll < duplicateRate + invalidRate) {
-          line = faults.corrupt(fields);
-          invalid++;
+    try (Truth truth = Truth.open(truthFile)) {
+      while ((count == null || lines < count) && System.nanoTime() < deadline) {
+        if (rate > 0 && waitForStop(wallStart + (long) (lines * 1e9 / rate) - System.nanoTime())) {
+          break;
+        }
+        if (stopRequested.getCount() == 0) {
+          break;
+        }
+        long eventMillis = firstEventMillis + (long) (lines * millisPerEvent);
+        if (file == null) {
+          file = new OpenFile(outputDir, eventMillis, runId, ++files);
+          truth.header(file.target);
+        }
+        String line;
+        double roll = random.nextDouble();
+        if (roll < duplicateRate && valid > 0) {
+          String[] repeated = recent[random.nextInt((int) Math.min(valid, RECENT_LINES))];
+          line = CsvLines.join(repeated);
+          truth.duplicate(file.target, repeated);
+          duplicates++;
         } else {
-          line = CsvLines.join(fields);
-          recent[(int) (valid++ % RECENT_LINES)] = line;
-          validByType.merge(fields[6], 1L, Long::sum);
-          validPrices = validPrices.add(new BigDecimal(fields[5]));
+          String[] fields = fields(shoppers.next(eventMillis));
+          if (roll >= duplicateRate && roll < duplicateRate + invalidRate) {
+            FaultInjector.Fault fault = faults.corrupt(fields);
+            line = fault.line();
+            truth.invalid(file.target, fault.reason());
+            invalid++;
+          } else {
+            line = CsvLines.join(fields);
+            recent[(int) (valid++ % RECENT_LINES)] = fields;
+            truth.event(file.target, fields);
+            validByType.merge(fields[6], 1L, Long::sum);
+            validPrices = validPrices.add(new BigDecimal(fields[5]));
+          }
+        }
+        file.write(line);
+        lines++;
+        long nextEventMillis = firstEventMillis + (long) (lines * millisPerEvent);
+        boolean full =
+            eventsPerFile != null
+                ? file.lines >= eventsPerFile
+                : nextEventMillis - file.firstEventMillis >= rollSeconds * 1000;
+        if (full) {
+          file.land();
+          file = null;
         }
       }
-      file.write(line);
-      lines++;
-      long nextEventMillis = firstEventMillis + (long) (lines * millisPerEvent);
-      boolean full =
-          eventsPerFile != null
-              ? file.lines >= eventsPerFile
-              : nextEventMillis - file.firstEventMillis >= rollSeconds * 1000;
-      if (full) {
+      if (file != null) {
         file.land();
-        file = null;
       }
-    }
-    if (file != null) {
-      file.land();
     }
     double seconds = (System.nanoTime() - wallStart) / 1e9;
     console.printf(

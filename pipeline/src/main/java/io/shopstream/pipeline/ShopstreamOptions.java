@@ -1,5 +1,6 @@
 package io.shopstream.pipeline;
 
+import io.shopstream.pipeline.store.JdbcConfig;
 import io.shopstream.pipeline.watch.ProcessedFiles;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -50,6 +51,16 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
   double getPollIntervalSeconds();
 
   void setPollIntervalSeconds(double value);
+
+  @Description(
+      "Every database call gives up after this many seconds without an answer (statement,"
+          + " socket read, connecting, an idle transaction on the server); the work is retried on"
+          + " a new connection. Sized for the largest write the ingest sends, a 4 MiB chunk,"
+          + " which takes about a second; raise it for a server much slower than that.")
+  @Default.Integer(JdbcConfig.DEFAULT_TIMEOUT_SECONDS)
+  int getDatabaseTimeoutSeconds();
+
+  void setDatabaseTimeoutSeconds(int value);
 
   @Description(
       "DirectRunner: a file version found and not committed after this many seconds is read"

@@ -1,6 +1,8 @@
 package io.shopstream.pipeline;
 
+import io.shopstream.pipeline.disk.Durable;
 import io.shopstream.pipeline.ops.Progress;
+import io.shopstream.pipeline.ops.RunTotals;
 import io.shopstream.pipeline.ops.StatusReport;
 import io.shopstream.pipeline.ops.StatusServer;
 import io.shopstream.pipeline.store.EmbeddedDatabase;
@@ -13,7 +15,9 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.Arrays;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
@@ -79,6 +83,7 @@ public final class ShopstreamPipeline {
               + options.getJdbcUrl()
               + " (data in data/postgres)");
     }
+    Instant started = Instant.now();
     PipelineResult result = run(options);
     // On Ctrl-C the JVM stops the runner (Spark stops its streaming context in its own hook;
     // cancelling here as well deadlocks with it). Each file version is one transaction, so one
@@ -109,19 +114,22 @@ public final class ShopstreamPipeline {
                     Runtime.getRuntime().halt(1);
                   }
                 }));
+    RunTotals totals = new RunTotals(result, JdbcConfig.of(options), started);
     try (Progress progress =
-            new Progress(result, options.getProgressIntervalSeconds(), System.out);
-        StatusServer status = startStatusServer(options, result)) {
+            new Progress(totals, options.getProgressIntervalSeconds(), System.out);
+        StatusServer status = startStatusServer(options, result, totals)) {
       result.waitUntilFinish();
     }
   }
 
   /** The status server, or null when it is off or its port is taken (the pipeline runs on). */
-  private static StatusServer startStatusServer(ShopstreamOptions options, PipelineResult result) {
+  private static StatusServer startStatusServer(
+      ShopstreamOptions options, PipelineResult result, RunTotals totals) {
     if (options.getStatusPort() == 0) {
       return null;
     }
-    StatusReport report = new StatusReport(result, JdbcConfig.of(options), options.getInputDir());
+    StatusReport report =
+        new StatusReport(result, totals, JdbcConfig.of(options), options.getInputDir());
     try {
       StatusServer server =
           StatusServer.start(options.getStatusHost(), options.getStatusPort(), report);
@@ -278,6 +286,7 @@ public final class ShopstreamPipeline {
   public static PipelineResult run(ShopstreamOptions options) throws SQLException, IOException {
     JdbcConfig database = JdbcConfig.of(options);
     database.applySchema();
+    finishWorkCutShort(options, database);
     if (options.getRunner() == SparkRunner.class) {
       SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
       spark.setCheckpointDir(SparkCheckpoints.freshRun(spark.getCheckpointDir()));
@@ -293,9 +302,29 @@ public final class ShopstreamPipeline {
     return pipeline.run();
   }
 
+  /**
+   * What a crash may have cut short in local folders: a committed file half removed from the input
+   * folder, a half-made archive copy, error files never published (their versions were not
+   * committed and are read again).
+   */
+  private static void finishWorkCutShort(ShopstreamOptions options, JdbcConfig database)
+      throws SQLException, IOException {
+    if (!options.getInputDir().contains("://")) {
+      try (Connection ledger = database.connect()) {
+        processedFiles(options).recover(Path.of(options.getInputDir()), ledger);
+      }
+    }
+    if (!options.getErrorDir().contains("://")) {
+      Durable.removeHidden(Path.of(options.getErrorDir()), ".tmp");
+    }
+  }
+
+  private static ProcessedFiles processedFiles(ShopstreamOptions options) {
+    return new ProcessedFiles(options.getProcessedAction(), options.getArchiveDir());
+  }
+
   static void build(Pipeline pipeline, ShopstreamOptions options, JdbcConfig database) {
-    ProcessedFiles processed =
-        new ProcessedFiles(options.getProcessedAction(), options.getArchiveDir());
+    ProcessedFiles processed = processedFiles(options);
     pipeline
         .apply(
             "WatchInputDir",

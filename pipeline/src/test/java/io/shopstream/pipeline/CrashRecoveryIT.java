@@ -4,22 +4,14 @@ import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.shopstream.pipeline.parse.Event;
 import io.shopstream.pipeline.store.JdbcConfig;
 import io.shopstream.pipeline.watch.ProcessedFiles;
 import java.io.IOException;
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -130,7 +122,7 @@ class CrashRecoveryIT {
         // Mid-stream: in the first write of the run (six files wait), or at a random moment once
         // the run has committed a file (looked for after that, a write may never come again).
         if (run % 2 == 0) {
-          awaitWrite(database);
+          TestDatabase.awaitWrite(database);
         } else {
           awaitTrue(() -> committedFiles(database) > committed, "run " + run + " committing");
           TimeUnit.MILLISECONDS.sleep(random.nextInt(300)); // files commit every 0.1 s or so
@@ -161,31 +153,15 @@ class CrashRecoveryIT {
         names(archive),
         "each committed version archived once, under its version");
 
-    Map<String, Event> events = expected.events();
     assertEquals(
-        List.of(
-            List.of(
-                "" + events.size(),
-                events.values().stream()
-                    .map(e -> new BigDecimal(e.price()))
-                    .reduce(BigDecimal.ZERO, BigDecimal::add)
-                    .setScale(2)
-                    .toString())),
+        List.of(List.of("" + expected.events().size(), expected.priceSum().setScale(2).toString())),
         TestDatabase.query(
             database, "SELECT count(DISTINCT event_id), sum(price) FROM user_events"));
+    assertEquals(new TreeMap<>(expected.eventsByType()), countsByType(database));
     assertEquals(
-        new TreeMap<>(
-            events.values().stream()
-                .collect(Collectors.groupingBy(Event::eventType, Collectors.counting()))),
-        countsByType(database));
-
-    Set<String> reported = new HashSet<>();
-    for (JsonNode e : LandingScenario.errorRecords(errors)) {
-      assertTrue(
-          reported.add(e.get("source").asText() + ":" + e.get("line").asInt()),
-          "error record written twice: " + e);
-    }
-    assertEquals(expected.errors(), reported);
+        expected.errors(),
+        LandingScenario.reasonsByLine(LandingScenario.errorRecords(errors)),
+        "every invalid line one error record, with the reason the generator broke it for");
 
     assertEquals(
         List.of(List.of("" + FILES, "" + lines(files), "" + expected.errors().size())),
@@ -198,30 +174,9 @@ class CrashRecoveryIT {
             "SELECT count(*) FROM ingested_files"
                 + " WHERE lines <> stored + duplicates + skipped + errors"));
     assertEquals(
-        events.size(), TestDatabase.count(database, "SELECT sum(stored) FROM ingested_files"));
+        expected.events().size(),
+        TestDatabase.count(database, "SELECT sum(stored) FROM ingested_files"));
     LandingScenario.assertWindowsMatchEvents(database);
-  }
-
-  /** Waits until the pipeline is in the middle of writing a file version to PostgreSQL. */
-  private static void awaitWrite(JdbcConfig database) throws Exception {
-    try (Connection c = database.connect();
-        Statement s = c.createStatement()) {
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-      while (System.nanoTime() < deadline) {
-        try (ResultSet r =
-            s.executeQuery(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    + " AND state = 'active' AND (query LIKE 'COPY ingest_batch%'"
-                    + " OR query LIKE 'WITH stored%')")) {
-          r.next();
-          if (r.getLong(1) > 0) {
-            return;
-          }
-        }
-        TimeUnit.MILLISECONDS.sleep(2);
-      }
-      throw new AssertionError("no write seen within 2 minutes");
-    }
   }
 
   private static void land(List<Path> files, Path in) throws Exception {

@@ -3,7 +3,7 @@ package io.shopstream.pipeline;
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.shopstream.pipeline.ops.Progress;
+import io.shopstream.pipeline.ops.RunTotals;
 import io.shopstream.pipeline.store.JdbcConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -130,7 +130,7 @@ class EndToEndTest {
     LandingScenario.assertOutcome(database, errors);
     awaitTrue(
         () -> {
-          Map<String, Long> metrics = Progress.snapshot(result);
+          Map<String, Long> metrics = RunTotals.runnerMetrics(result);
           return LandingScenario.EXPECTED_METRICS.entrySet().stream()
               .allMatch(e -> e.getValue().equals(metrics.get(e.getKey())));
         },

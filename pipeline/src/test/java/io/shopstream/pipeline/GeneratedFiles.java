@@ -2,15 +2,13 @@ package io.shopstream.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopstream.generator.Generator;
-import io.shopstream.pipeline.parse.Event;
-import io.shopstream.pipeline.parse.LineParser;
-import io.shopstream.pipeline.parse.LineParser.Invalid;
-import io.shopstream.pipeline.parse.LineParser.Parsed;
-import io.shopstream.pipeline.parse.LineParser.Valid;
+import io.shopstream.pipeline.store.JdbcConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -18,13 +16,33 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** Files made by the generator in a staging folder, landed one by one into the input folder. */
+/**
+ * Files made by the generator in a staging folder, landed one by one into the input folder, and
+ * what they must give, as the generator says it wrote them (its {@code --truthFile}).
+ */
 public final class GeneratedFiles {
 
-  /** What files landed in a folder must give: valid events by id and "source:line" errors. */
-  record Expected(Map<String, Event> events, Set<String> errors) {}
+  /** A valid event as the generator wrote it. */
+  public record Event(String eventId, String category, String eventType, BigDecimal price) {}
+
+  /**
+   * What files landed in a folder must give: the first valid event of each id, and the error
+   * records by {@code source:line} with their reason codes.
+   */
+  public record Expected(Map<String, Event> events, Map<String, String> errors) {
+    public BigDecimal priceSum() {
+      return events.values().stream().map(Event::price).reduce(BigDecimal.ZERO, BigDecimal::add);
+    }
+
+    public Map<String, Long> eventsByType() {
+      return events.values().stream()
+          .collect(Collectors.groupingBy(Event::eventType, Collectors.counting()));
+    }
+  }
 
   private GeneratedFiles() {}
 
@@ -36,6 +54,7 @@ public final class GeneratedFiles {
   public static List<Path> generate(Path staging, int files, int linesPerFile, long seed)
       throws Exception {
     StringWriter out = new StringWriter();
+    Files.createDirectories(staging);
     assertEquals(
         0,
         Generator.execute(
@@ -53,11 +72,17 @@ public final class GeneratedFiles {
             "--duplicateRate",
             "0.02",
             "--outputDir",
-            staging.toString()),
+            staging.toString(),
+            "--truthFile",
+            truthFile(staging).toString()),
         out.toString());
     try (Stream<Path> listed = Files.list(staging)) {
-      return listed.sorted().toList();
+      return listed.filter(f -> f.toString().endsWith(".csv")).sorted().toList();
     }
+  }
+
+  private static Path truthFile(Path staging) {
+    return staging.resolveSibling(staging.getFileName() + ".truth.jsonl");
   }
 
   /** Lands a copy as writers should: a hidden name first, then a rename. */
@@ -67,21 +92,82 @@ public final class GeneratedFiles {
     Files.move(temp, folder.resolve(file.getFileName()));
   }
 
+  /** What these generated files, landed in {@code folder} in this order, must give. */
   public static Expected expected(List<Path> files, Path folder) throws Exception {
-    Expected expected = new Expected(new HashMap<>(), new HashSet<>());
+    Map<String, List<JsonNode>> truth = new HashMap<>();
+    ObjectMapper json = new ObjectMapper();
+    for (Path staging : files.stream().map(Path::getParent).distinct().toList()) {
+      for (String line : Files.readAllLines(truthFile(staging))) {
+        JsonNode node = json.readTree(line);
+        truth
+            .computeIfAbsent(node.get("file").asText(), f -> new java.util.ArrayList<>())
+            .add(node);
+      }
+    }
+    Expected expected = new Expected(new HashMap<>(), new HashMap<>());
+    Set<String> names = new HashSet<>();
     for (Path file : files) {
-      String source = folder.resolve(file.getFileName()).toString();
-      List<String> lines = Files.readAllLines(file);
-      for (int i = 0; i < lines.size(); i++) {
-        byte[] bytes = lines.get(i).getBytes(StandardCharsets.UTF_8);
-        Parsed parsed = LineParser.parse(source, i + 1, bytes, bytes.length);
-        if (parsed instanceof Valid valid) {
-          expected.events().putIfAbsent(valid.event().eventId(), valid.event());
-        } else if (parsed instanceof Invalid) {
-          expected.errors().add(source + ":" + (i + 1));
+      String name = file.getFileName().toString();
+      names.add(name);
+      String source = folder.resolve(name).toString();
+      for (JsonNode line : truth.get(name)) {
+        switch (line.get("kind").asText()) {
+          case "event" ->
+              expected
+                  .events()
+                  .putIfAbsent(
+                      line.get("event_id").asText(),
+                      new Event(
+                          line.get("event_id").asText(),
+                          line.get("category").asText(),
+                          line.get("event_type").asText(),
+                          new BigDecimal(line.get("price").asText())));
+          case "invalid" ->
+              expected
+                  .errors()
+                  .put(source + ":" + line.get("line").asInt(), line.get("reason").asText());
+          default -> {} // a header, or a duplicate of an event already expected
         }
       }
     }
     return expected;
+  }
+
+  /**
+   * The set check of a fault test: every valid event of the landed files stored exactly once, every
+   * invalid line exactly one error record with the generator's reason, one balanced ledger row per
+   * file, and the minute windows equal to the aggregate of the stored rows.
+   */
+  public static void assertIngestedExactly(
+      JdbcConfig database, Path errors, List<Path> files, Path in) throws Exception {
+    Expected expected = expected(files, in);
+    assertEquals(
+        new TreeSet<>(expected.events().keySet()),
+        TestDatabase.query(database, "SELECT event_id FROM user_events").stream()
+            .map(row -> row.get(0))
+            .collect(Collectors.toCollection(TreeSet::new)),
+        "every valid event stored, once");
+    assertEquals(
+        expected.priceSum().setScale(2).toString(),
+        TestDatabase.query(database, "SELECT sum(price) FROM user_events").get(0).get(0));
+    assertEquals(
+        expected.errors(),
+        LandingScenario.reasonsByLine(LandingScenario.errorRecords(errors)),
+        "every invalid line one error record, with the reason the generator broke it for");
+    assertEquals(
+        List.of(
+            List.of(
+                "" + files.size(),
+                "" + files.size(),
+                "" + expected.errors().size(),
+                "" + expected.events().size(),
+                "0")),
+        TestDatabase.query(
+            database,
+            "SELECT count(*), count(DISTINCT path), sum(errors), sum(stored),"
+                + " count(*) FILTER (WHERE lines <> stored + duplicates + skipped + errors)"
+                + " FROM ingested_files"),
+        "one balanced ledger row per file: rows, paths, errors, stored, unbalanced");
+    LandingScenario.assertWindowsMatchEvents(database);
   }
 }

@@ -233,6 +233,16 @@ public final class LandingScenario {
     return records;
   }
 
+  /** Error records by {@code source:line}, with their reason codes; fails on a line twice. */
+  public static Map<String, String> reasonsByLine(List<JsonNode> records) {
+    Map<String, String> reasons = new java.util.HashMap<>();
+    for (JsonNode e : records) {
+      String line = e.get("source").asText() + ":" + e.get("line").asInt();
+      assertEquals(null, reasons.put(line, e.get("reason").asText()), "written twice: " + e);
+    }
+    return reasons;
+  }
+
   /** The files in the folder matching the glob, on any of Beam's file systems. */
   private static List<Metadata> files(String folder, String glob) throws IOException {
     return FileSystems.match(

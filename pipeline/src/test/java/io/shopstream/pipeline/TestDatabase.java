@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -122,5 +123,27 @@ public final class TestDatabase {
 
   public static long count(JdbcConfig database, String sql) throws SQLException {
     return Long.parseLong(query(database, sql).get(0).get(0));
+  }
+
+  /** Waits until the pipeline is in the middle of writing a file version to PostgreSQL. */
+  public static void awaitWrite(JdbcConfig database) throws Exception {
+    try (Connection c = database.connect();
+        Statement s = c.createStatement()) {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (System.nanoTime() < deadline) {
+        try (ResultSet r =
+            s.executeQuery(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND state = 'active' AND (query LIKE 'COPY ingest_batch%'"
+                    + " OR query LIKE 'WITH stored%')")) {
+          r.next();
+          if (r.getLong(1) > 0) {
+            return;
+          }
+        }
+        TimeUnit.MILLISECONDS.sleep(2);
+      }
+      throw new AssertionError("no write seen within 2 minutes");
+    }
   }
 }

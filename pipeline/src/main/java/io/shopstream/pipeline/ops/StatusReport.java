@@ -43,18 +43,21 @@ public final class StatusReport {
           + " errors_by_reason, error_file, read_by";
 
   private final PipelineResult result;
+  private final RunTotals totals;
   private final JdbcConfig database;
   private final InputFolder input;
 
-  public StatusReport(PipelineResult result, JdbcConfig database, String inputDir) {
+  public StatusReport(
+      PipelineResult result, RunTotals totals, JdbcConfig database, String inputDir) {
     this.result = result;
+    this.totals = totals;
     this.database = database;
     this.input = new InputFolder(inputDir);
   }
 
   /** This run's counters and gauges by name, as the progress line prints them. */
   Map<String, Long> run() {
-    return Progress.snapshot(result);
+    return totals.snapshot();
   }
 
   /** Files by state: in the folder now, not yet committed, committed, committed with errors. */
@@ -85,7 +88,7 @@ public final class StatusReport {
   Map<String, Object> page() throws SQLException, IOException {
     Map<String, Long> run = run();
     Map<String, Object> page = new LinkedHashMap<>();
-    page.put("progress", Progress.line(run));
+    page.put("progress", Progress.line(run, totals.ledgerProblem()));
     page.put("run", run);
     try (Connection connection = database.connect(TIMEOUT_SECONDS)) {
       page.put("files", files(connection));

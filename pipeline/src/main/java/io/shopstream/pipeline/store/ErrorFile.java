@@ -1,6 +1,7 @@
 package io.shopstream.pipeline.store;
 
 import io.shopstream.pipeline.FileVersion;
+import io.shopstream.pipeline.disk.Durable;
 import io.shopstream.pipeline.parse.ErrorRecord;
 import java.io.IOException;
 import java.io.Writer;
@@ -19,9 +20,13 @@ import org.apache.beam.sdk.util.MimeTypes;
 /**
  * The error records of one file version, as JSON Lines (SPEC.md section 7), written under a hidden
  * name as they are found and published under {@link FileVersion#errorFileName()} just before the
- * version's transaction commits. If a crash came between the two, the version is read again and the
+ * version's transaction commits. In a local folder the file's data is fsynced before the rename and
+ * the folder after it, so once the ledger row that names the file commits, the records survive a
+ * power cut. If a crash came between publishing and committing, the version is read again and the
  * file already published is kept as it is: it holds the same records, so each record is written
- * once, and a reader of the folder never sees a file half-written.
+ * once, and a reader of the folder never sees a file half-written. On an object store (S3) a file
+ * exists once its upload completes, and there is no folder to sync; on HDFS a closed file is on its
+ * data nodes.
  */
 final class ErrorFile implements AutoCloseable {
 
@@ -51,7 +56,9 @@ final class ErrorFile implements AutoCloseable {
     }
     out.close();
     out = null;
-    if (exists(published)) {
+    if (isLocal()) {
+      publishLocally(Path.of(temp.toString()), Path.of(published.toString()));
+    } else if (exists(published)) {
       FileSystems.delete(List.of(temp), StandardMoveOptions.IGNORE_MISSING_FILES);
     } else {
       FileSystems.rename(List.of(temp), List.of(published));
@@ -59,10 +66,21 @@ final class ErrorFile implements AutoCloseable {
     return published.toString();
   }
 
-  private static boolean exists(ResourceId file) throws IOException {
-    if (file.getScheme().equals("file")) { // Beam's local match walks the folder: 10,000 files
-      return Files.exists(Path.of(file.toString()));
+  private static void publishLocally(Path temp, Path published) throws IOException {
+    if (Files.exists(published)) { // published by an attempt that did not commit: the same records
+      Files.delete(temp);
+      Durable.sync(published);
+      Durable.syncFolder(published.getParent());
+    } else {
+      Durable.publish(temp, published);
     }
+  }
+
+  private boolean isLocal() {
+    return published.getScheme().equals("file");
+  }
+
+  private static boolean exists(ResourceId file) throws IOException {
     return FileSystems.match(List.of(file.toString())).get(0).status() == MatchResult.Status.OK;
   }
 

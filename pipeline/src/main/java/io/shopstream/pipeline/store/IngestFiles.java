@@ -236,6 +236,12 @@ public final class IngestFiles
       return groups;
     }
 
+    /**
+     * Ingests the group, retrying on any failure. A version whose lock an attempt of this reader
+     * held when it failed is waited for until it commits: the failed attempt's session may hold its
+     * lock on the server until the server's own timeout ends it, and a version left to a lock
+     * holder that is gone would wait for the watcher to hand it out again.
+     */
     private void ingestWithRetries(List<Found> group, FinishBundleContext context)
         throws IOException, InterruptedException {
       BackOff backoff =
@@ -244,14 +250,29 @@ public final class IngestFiles
               .withMaxBackoff(Duration.standardSeconds(10))
               .withMaxRetries(Integer.MAX_VALUE)
               .backoff();
+      Set<FileVersion> held = new HashSet<>();
+      List<Found> todo = group;
       for (int attempt = 1; ; attempt++) {
         try {
-          for (Ledger.Entry committed : ingest(group)) {
+          Attempt done = ingest(todo, held);
+          for (Ledger.Entry committed : done.committed()) {
             processed.apply(committed.version());
             count(committed);
             context.output(committed.version(), committed.found(), GlobalWindow.INSTANCE);
           }
-          return;
+          todo =
+              todo.stream()
+                  .filter(f -> held.contains(f.version()))
+                  .filter(f -> done.lockedElsewhere().contains(f.version()))
+                  .toList();
+          if (todo.isEmpty()) {
+            return;
+          }
+          LOG.info(
+              "{}{} still locked by a session of a failed attempt; waiting for it to end",
+              todo.get(0).version(),
+              todo.size() > 1 ? " and " + (todo.size() - 1) + " more" : "");
+          Sleeper.DEFAULT.sleep(backoff.nextBackOffMillis());
         } catch (SQLException | IOException e) {
           long sleep = backoff.nextBackOffMillis();
           String kind =
@@ -259,8 +280,8 @@ public final class IngestFiles
           LOG.warn(
               "{} failure ingesting {}{} (attempt {}, {}); retrying in {} ms",
               kind,
-              group.get(0).version(),
-              group.size() > 1 ? " and " + (group.size() - 1) + " more" : "",
+              todo.get(0).version(),
+              todo.size() > 1 ? " and " + (todo.size() - 1) + " more" : "",
               attempt,
               e instanceof SQLException sql
                   ? "SQLSTATE " + sql.getSQLState() + ": " + e.getMessage()
@@ -285,11 +306,19 @@ public final class IngestFiles
     }
 
     /**
-     * One attempt at a group: the ledger rows committed. A version is left out when it was
-     * committed before, is being ingested by another reader, changed while it was read (its new
-     * version is next) or could not be read (it is read again later).
+     * What one attempt at a group did: the ledger rows it committed, and the versions it found
+     * locked by another session and not committed.
      */
-    private List<Ledger.Entry> ingest(List<Found> group) throws SQLException, IOException {
+    private record Attempt(List<Ledger.Entry> committed, Set<FileVersion> lockedElsewhere) {}
+
+    /**
+     * One attempt at a group. A version is left out when it was committed before, is being ingested
+     * by another session, changed while it was read (its new version is next) or could not be read
+     * (it is read again later). The versions it locks are added to {@code held}.
+     */
+    private Attempt ingest(List<Found> group, Set<FileVersion> held)
+        throws SQLException, IOException {
+      group = new ArrayList<>(group);
       // Oldest first within the group: of an id in two of its files, the older file's row is
       // stored.
       group.sort(Comparator.comparing(Found::version, FolderWatchSource.OLDEST_FIRST));
@@ -300,6 +329,10 @@ public final class IngestFiles
         try {
           List<FileVersion> versions = group.stream().map(Found::version).toList();
           Set<FileVersion> claimed = new HashSet<>(Ledger.claim(connection, versions));
+          held.addAll(claimed);
+          Set<FileVersion> lockedElsewhere = new HashSet<>(versions);
+          lockedElsewhere.removeAll(claimed);
+          lockedElsewhere.removeAll(Ledger.committed(connection, lockedElsewhere));
           claimed.removeAll(Ledger.committed(connection, claimed));
           if (claimed.size() < versions.size()) {
             LOG.debug(
@@ -323,7 +356,7 @@ public final class IngestFiles
           }
           if (entries.isEmpty()) {
             connection.rollback();
-            return entries;
+            return new Attempt(entries, lockedElsewhere);
           }
           Ledger.record(connection, entries, READ_BY);
           try (Statement windows = connection.createStatement()) {
@@ -333,7 +366,7 @@ public final class IngestFiles
           connection.commit();
           writeLatency.observe((written - started) / 1_000_000);
           commitLatency.observe((System.nanoTime() - written) / 1_000_000);
-          return entries;
+          return new Attempt(entries, lockedElsewhere);
         } catch (SQLException e) {
           // Closed for good, so the pool drops it: pgjdbc does not mark a connection broken by an
           // I/O error in COPY, and the pool would hand that dead connection to every retry.

@@ -1,5 +1,7 @@
 package io.shopstream.pipeline.store;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import io.shopstream.pipeline.ShopstreamOptions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,45 +11,86 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
-import org.apache.beam.sdk.io.jdbc.JdbcIO;
 
-/** Where the events are stored; travels to the workers with the transforms that use it. */
-public record JdbcConfig(String url, String user, String password) implements Serializable {
+/**
+ * Where the events are stored, and how long any call there may take; travels to the workers with
+ * the transforms that use it.
+ *
+ * <p>Every connection is bounded by {@code timeoutSeconds}: connecting, each socket read, each
+ * statement and each idle moment of a transaction (the last two on the server), so a database host
+ * that stops answering without closing its connections is noticed on both sides. The server gives
+ * up first and the client a little later: the server's cancel leaves a usable connection and frees
+ * the transaction's locks; the client's socket timeout covers a server that cannot even say so.
+ */
+public record JdbcConfig(String url, String user, String password, int timeoutSeconds)
+    implements Serializable {
+
+  /** A 4 MiB chunk takes about a second to store; thirty times that is a host gone, not slow. */
+  public static final int DEFAULT_TIMEOUT_SECONDS = 30;
+
+  /** How much longer the client waits than the server, for the server's answer to arrive. */
+  private static final int CLIENT_MARGIN_SECONDS = 5;
+
+  /** Connecting takes milliseconds; a host that does not answer a connect in this is gone. */
+  private static final int MAX_CONNECT_SECONDS = 10;
+
+  /** One pool per worker JVM and configuration. */
+  private static final Map<JdbcConfig, HikariDataSource> POOLS = new ConcurrentHashMap<>();
+
+  public JdbcConfig(String url, String user, String password) {
+    this(url, user, password, DEFAULT_TIMEOUT_SECONDS);
+  }
 
   /** The database the options name. */
   public static JdbcConfig of(ShopstreamOptions options) {
-    return new JdbcConfig(options.getJdbcUrl(), options.getJdbcUser(), options.getJdbcPassword());
+    return new JdbcConfig(
+        options.getJdbcUrl(),
+        options.getJdbcUser(),
+        options.getJdbcPassword(),
+        options.getDatabaseTimeoutSeconds());
   }
 
-  /** A pooled data source, one pool per worker JVM and configuration (JdbcIO's own cache). */
+  /**
+   * The pool of this JVM for this database. A connection that failed is aborted by its user and
+   * found closed when the pool validates it, so a retry always gets a live one.
+   */
   DataSource pooledDataSource() {
-    JdbcIO.DataSourceConfiguration config =
-        JdbcIO.DataSourceConfiguration.create("org.postgresql.Driver", url);
-    if (user != null) {
-      config = config.withUsername(user);
-    }
-    if (password != null) {
-      config = config.withPassword(password);
-    }
-    return JdbcIO.PoolableDataSourceProvider.of(config).apply(null);
+    return POOLS.computeIfAbsent(
+        this,
+        config -> {
+          HikariConfig pool = new HikariConfig();
+          pool.setPoolName("shopstream");
+          pool.setJdbcUrl(url);
+          pool.setDataSourceProperties(bounded(timeoutSeconds));
+          pool.setConnectionTimeout(1000L * (connectSeconds() + CLIENT_MARGIN_SECONDS));
+          pool.setValidationTimeout(1000L * connectSeconds());
+          pool.setMinimumIdle(0);
+          pool.setMaximumPoolSize(8);
+          pool.setInitializationFailTimeout(-1); // the database may be down when a worker starts
+          return new HikariDataSource(pool);
+        });
   }
 
+  /** A connection bounded by this configuration's timeout. */
   public Connection connect() throws SQLException {
-    return DriverManager.getConnection(url, credentials());
+    return connect(timeoutSeconds);
   }
 
-  /** A connection that gives up after {@code seconds} connecting or waiting for an answer. */
+  /** A connection whose every call gives up after {@code seconds}. */
   public Connection connect(int seconds) throws SQLException {
-    Properties properties = credentials();
-    for (String timeout : new String[] {"loginTimeout", "connectTimeout", "socketTimeout"}) {
-      properties.setProperty(timeout, Integer.toString(seconds));
-    }
-    return DriverManager.getConnection(url, properties);
+    return DriverManager.getConnection(url, bounded(seconds));
   }
 
-  private Properties credentials() {
+  private int connectSeconds() {
+    return Math.min(timeoutSeconds, MAX_CONNECT_SECONDS);
+  }
+
+  /** The credentials and every bound, as pgjdbc's connection properties. */
+  private Properties bounded(int seconds) {
     Properties properties = new Properties();
     if (user != null) {
       properties.setProperty("user", user);
@@ -55,6 +98,19 @@ public record JdbcConfig(String url, String user, String password) implements Se
     if (password != null) {
       properties.setProperty("password", password);
     }
+    String connect = Integer.toString(Math.min(seconds, MAX_CONNECT_SECONDS));
+    properties.setProperty("connectTimeout", connect);
+    properties.setProperty("loginTimeout", connect);
+    properties.setProperty("socketTimeout", Integer.toString(seconds + CLIENT_MARGIN_SECONDS));
+    properties.setProperty("tcpKeepAlive", "true");
+    properties.setProperty(
+        "options",
+        "-c statement_timeout="
+            + seconds
+            + "s -c idle_in_transaction_session_timeout="
+            + seconds
+            + "s");
+    properties.setProperty("ApplicationName", "shopstream");
     return properties;
   }
 

@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +29,7 @@ public final class Ledger {
   /** What became of a version's lines; {@code lines = stored + duplicates + skipped + errors}. */
   public record Counts(
       long lines, long stored, long duplicates, long skipped, Map<Reason, Long> errorsByReason) {
-    long errors() {
+    public long errors() {
       return errorsByReason.values().stream().mapToLong(Long::longValue).sum();
     }
   }
@@ -41,6 +42,9 @@ public final class Ledger {
   public static Set<FileVersion> committed(Connection connection, Collection<FileVersion> versions)
       throws SQLException {
     Set<FileVersion> committed = new HashSet<>();
+    if (versions.isEmpty()) {
+      return committed;
+    }
     try (PreparedStatement query =
         connection.prepareStatement(
             "SELECT path, size, (extract(epoch FROM modified_at) * 1000)::bigint"
@@ -90,6 +94,44 @@ public final class Ledger {
       }
     }
     return claimed;
+  }
+
+  /** The files committed since a moment, and what became of their lines. */
+  public record Totals(long files, Counts counts) {}
+
+  /** What the ledger committed since {@code since}, by whichever reader. */
+  public static Totals since(Connection connection, java.time.Instant since) throws SQLException {
+    OffsetDateTime from = OffsetDateTime.ofInstant(since, ZoneOffset.UTC);
+    Map<Reason, Long> errorsByReason = new EnumMap<>(Reason.class);
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT key, sum(value::bigint) FROM ingested_files, jsonb_each_text(errors_by_reason)"
+                + " WHERE committed_at >= ? GROUP BY key")) {
+      query.setObject(1, from);
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          errorsByReason.put(Reason.valueOf(rows.getString(1)), rows.getLong(2));
+        }
+      }
+    }
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT count(*), coalesce(sum(lines), 0), coalesce(sum(stored), 0),"
+                + " coalesce(sum(duplicates), 0), coalesce(sum(skipped), 0)"
+                + " FROM ingested_files WHERE committed_at >= ?")) {
+      query.setObject(1, from);
+      try (ResultSet rows = query.executeQuery()) {
+        rows.next();
+        return new Totals(
+            rows.getLong(1),
+            new Counts(
+                rows.getLong(2),
+                rows.getLong(3),
+                rows.getLong(4),
+                rows.getLong(5),
+                errorsByReason));
+      }
+    }
   }
 
   /** A version's ledger row. */

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -76,7 +77,12 @@ class StatusServerTest {
             "--jdbcUrl=" + jdbcUrl);
     result = ShopstreamPipeline.run(options);
     JdbcConfig database = new JdbcConfig(jdbcUrl, null, null);
-    server = StatusServer.start("127.0.0.1", 0, new StatusReport(result, database, in.toString()));
+    server =
+        StatusServer.start(
+            "127.0.0.1",
+            0,
+            new StatusReport(
+                result, new RunTotals(result, database, Instant.EPOCH), database, in.toString()));
     return in;
   }
 
