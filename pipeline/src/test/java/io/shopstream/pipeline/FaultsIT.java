@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
+import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -33,8 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * own JVM): a power cut after commit (LazyFS), a database host that vanishes without closing its
  * connections (a proxy that freezes them), an error folder that fills up (a small tmpfs), an
  * archive folder on a file system that keeps no modification times (LazyFS), a crash between an
- * archive copy and the input's removal (a read-only input folder, then SIGKILL), and PostgreSQL
- * restarted during a COPY. Each ends with the same set check against what the generator wrote.
+ * archive copy and the input's removal (a read-only input folder, then SIGKILL), PostgreSQL
+ * restarted during COPYs, and files cut short or deleted while they are read. Each ends with the
+ * same set check against what the generator wrote.
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
 class FaultsIT {
@@ -215,6 +218,58 @@ class FaultsIT {
       awaitTrue(() -> committed(database) == files.size(), "every file committed");
     }
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
+  }
+
+  /**
+   * A file cut short while it is read (a new version, read next) and a file deleted while it is
+   * read (nothing of it stored or reported).
+   */
+  @Test
+  void aFileTruncatedOrDeletedWhileItIsReadIsNeverHalfStored() throws Exception {
+    JdbcConfig database = fresh.config();
+    Path in = Files.createDirectories(work.resolve("raw"));
+    Path errors = Files.createDirectories(work.resolve("error"));
+    List<Path> big = GeneratedFiles.generate(work.resolve("big"), 2, 400_000, 3);
+    List<Path> small = GeneratedFiles.generate(work.resolve("small"), 4, 13);
+    start("run", direct(database.url(), in, errors));
+
+    Path truncated = big.get(0);
+    GeneratedFiles.land(truncated, in);
+    TestDatabase.awaitWrite(database);
+    int kept = 1000;
+    try (FileChannel file = FileChannel.open(in.resolve(truncated.getFileName()), WRITE)) {
+      file.truncate(endOfLine(truncated, kept));
+    }
+    awaitTrue(() -> committed(database) == 1, "the truncated version committed");
+
+    Path deleted = big.get(1);
+    GeneratedFiles.land(deleted, in);
+    TestDatabase.awaitWrite(database);
+    Files.delete(in.resolve(deleted.getFileName()));
+    for (Path file : small) {
+      GeneratedFiles.land(file, in);
+    }
+    awaitTrue(() -> committed(database) == 5, "the small files committed");
+
+    List<Path> landed = new ArrayList<>(small);
+    landed.add(0, truncated);
+    GeneratedFiles.assertIngestedExactly(database, errors, landed, in, Map.of(truncated, kept));
+    assertEquals(
+        List.of(List.of("" + kept)),
+        TestDatabase.query(
+            database,
+            "SELECT lines FROM ingested_files WHERE path LIKE '%" + truncated.getFileName() + "'"));
+  }
+
+  /** The byte offset just past the {@code n}th line of a file. */
+  private static long endOfLine(Path file, int n) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    for (int i = 0, lines = 0; i < bytes.length; i++) {
+      if (bytes[i] == '\n' && ++lines == n) {
+        return i + 1;
+      }
+    }
+    throw new IllegalArgumentException(file + " has fewer than " + n + " lines");
   }
 
   private JavaProcess start(String name, List<String> args) throws Exception {

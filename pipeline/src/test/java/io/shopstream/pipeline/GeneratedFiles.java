@@ -94,6 +94,12 @@ public final class GeneratedFiles {
 
   /** What these generated files, landed in {@code folder} in this order, must give. */
   public static Expected expected(List<Path> files, Path folder) throws Exception {
+    return expected(files, folder, Map.of());
+  }
+
+  /** The same, with some files cut to their first lines ({@code keptLines} by file). */
+  public static Expected expected(List<Path> files, Path folder, Map<Path, Integer> keptLines)
+      throws Exception {
     Map<String, List<JsonNode>> truth = new HashMap<>();
     ObjectMapper json = new ObjectMapper();
     for (Path staging : files.stream().map(Path::getParent).distinct().toList()) {
@@ -110,7 +116,8 @@ public final class GeneratedFiles {
       String name = file.getFileName().toString();
       names.add(name);
       String source = folder.resolve(name).toString();
-      for (JsonNode line : truth.get(name)) {
+      List<JsonNode> lines = truth.get(name);
+      for (JsonNode line : lines.subList(0, keptLines.getOrDefault(file, lines.size()))) {
         switch (line.get("kind").asText()) {
           case "event" ->
               expected
@@ -140,7 +147,14 @@ public final class GeneratedFiles {
    */
   public static void assertIngestedExactly(
       JdbcConfig database, Path errors, List<Path> files, Path in) throws Exception {
-    Expected expected = expected(files, in);
+    assertIngestedExactly(database, errors, files, in, Map.of());
+  }
+
+  /** The same, with some files cut to their first lines ({@code keptLines} by file). */
+  public static void assertIngestedExactly(
+      JdbcConfig database, Path errors, List<Path> files, Path in, Map<Path, Integer> keptLines)
+      throws Exception {
+    Expected expected = expected(files, in, keptLines);
     assertEquals(
         new TreeSet<>(expected.events().keySet()),
         TestDatabase.query(database, "SELECT event_id FROM user_events").stream()

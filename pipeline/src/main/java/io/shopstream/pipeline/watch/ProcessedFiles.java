@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * deleted. Only a committed version is touched, so a crash at any step loses nothing: the watcher
  * finds the committed version still in the folder and finishes the job.
  *
- * <p>An archive is a copy, since the archive folder may be on another file system, and one that
- * does not keep a file's modification time: the copy goes to a hidden name in the archive folder,
- * is fsynced, checked against the version (a file rewritten while it was copied stays, as the new
+ * <p>An archive is a hard link on the input's file system and a copy on another one, which may
+ * not keep a file's modification time: either goes to a hidden name in the archive folder, is
+ * fsynced, checked against the version (a file rewritten while it was copied stays, as the new
  * version it is), renamed into place and its folder fsynced. Only then is the input removed, so the
  * input file is never gone before its archived copy is durable; a crash after the copy finds the
  * copy whole and does not make another. Nothing is ever copied into the input folder.
@@ -110,13 +110,23 @@ public final class ProcessedFiles implements Serializable {
       return true; // copied before a crash or a failed removal: only published copies exist
     }
     Path temp = target.resolveSibling("." + target.getFileName() + TEMPORARY);
-    Files.copy(Path.of(committed.path()), temp, StandardCopyOption.REPLACE_EXISTING);
+    Files.deleteIfExists(temp);
+    copyOrLink(Path.of(committed.path()), temp);
     if (!isCurrent(committed) || Files.size(temp) != committed.size()) {
       Files.delete(temp); // rewritten while copied: the copy may mix versions
       return false;
     }
     Durable.publish(temp, target);
     return true;
+  }
+
+  /** A hard link where the archive is on the input's file system (instant), a copy elsewhere. */
+  private static void copyOrLink(Path file, Path temp) throws IOException {
+    try {
+      Files.createLink(temp, file);
+    } catch (IOException | UnsupportedOperationException otherFileSystem) {
+      Files.copy(file, temp);
+    }
   }
 
   /** Removes the input file if it is the committed version. */
