@@ -2,9 +2,9 @@ package io.shopstream.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.shopstream.pipeline.parse.ErrorRecord;
-import io.shopstream.pipeline.parse.LineParser;
-import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.core.parse.ErrorRecord;
+import io.shopstream.pipeline.core.parse.LineParser;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -65,7 +65,7 @@ public final class ReplayErrors {
       System.exit(2);
       return;
     }
-    JdbcConfig database = JdbcConfig.of(options);
+    JdbcConfig database = ShopstreamPipeline.database(options);
     database.applySchema();
     List<Path> landed = replay(options, database);
     System.out.println(

@@ -1,7 +1,7 @@
 package io.shopstream.pipeline;
 
-import io.shopstream.pipeline.store.JdbcConfig;
-import io.shopstream.pipeline.watch.ProcessedFiles;
+import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;

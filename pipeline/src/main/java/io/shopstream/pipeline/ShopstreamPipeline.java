@@ -1,23 +1,17 @@
 package io.shopstream.pipeline;
 
-import io.shopstream.pipeline.disk.Durable;
-import io.shopstream.pipeline.ops.Progress;
-import io.shopstream.pipeline.ops.RunTotals;
-import io.shopstream.pipeline.ops.StatusReport;
-import io.shopstream.pipeline.ops.StatusServer;
-import io.shopstream.pipeline.store.EmbeddedDatabase;
-import io.shopstream.pipeline.store.IngestFiles;
-import io.shopstream.pipeline.store.JdbcConfig;
-import io.shopstream.pipeline.watch.ProcessedFiles;
-import io.shopstream.pipeline.watch.WatchFolder;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.shopstream.pipeline.beam.IngestFiles;
+import io.shopstream.pipeline.beam.WatchFolder;
+import io.shopstream.pipeline.core.files.Durable;
+import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.Ledger;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.Arrays;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
@@ -26,8 +20,6 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.aws2.options.S3Options;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.spark.streaming.StreamingContext;
-import org.joda.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,9 +37,6 @@ public final class ShopstreamPipeline {
 
   private static final Logger LOG = LoggerFactory.getLogger(ShopstreamPipeline.class);
   static final String PASSWORD_ENV = "SHOPSTREAM_JDBC_PASSWORD";
-  static final long SPARK_BATCH_INTERVAL_MILLIS = 2000;
-  static final double SPARK_READ_TIME_PERCENTAGE = 0.7;
-  private static final long STOP_TIMEOUT_MILLIS = 10_000;
 
   private ShopstreamPipeline() {}
 
@@ -67,107 +56,9 @@ public final class ShopstreamPipeline {
               + PASSWORD_ENV
               + " instead");
     }
-    EmbeddedPostgres embedded = null;
-    if (options.getJdbcUrl() == null) {
-      try {
-        embedded =
-            EmbeddedDatabase.start(Path.of("data", "postgres"), options.getEmbeddedPostgresPort());
-      } catch (EmbeddedDatabase.UnavailableException e) {
-        System.err.println("shopstream: " + e.getMessage());
-        System.exit(2);
-        return;
-      }
-      options.setJdbcUrl(EmbeddedDatabase.jdbcUrl(embedded));
-      System.out.println(
-          "shopstream: embedded PostgreSQL at "
-              + options.getJdbcUrl()
-              + " (data in data/postgres)");
+    if (!Launcher.launch(options)) {
+      System.exit(2);
     }
-    Instant started = Instant.now();
-    PipelineResult result = run(options);
-    // On Ctrl-C the JVM stops the runner (Spark stops its streaming context in its own hook;
-    // cancelling here as well deadlocks with it). Each file version is one transaction, so one
-    // cut short is rolled back by PostgreSQL, never half-stored, and read again on restart.
-    EmbeddedPostgres database = embedded;
-    boolean spark = options.getRunner() == SparkRunner.class;
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  System.out.println("shopstream: stopping");
-                  // Spark interrupts its job threads as it stops: no error, and no stack trace.
-                  Thread.setDefaultUncaughtExceptionHandler(
-                      (thread, e) -> {
-                        if (!(e instanceof InterruptedException)) {
-                          System.err.print("Exception in thread \"" + thread.getName() + "\" ");
-                          e.printStackTrace();
-                        }
-                      });
-                  boolean stopped = !spark || awaitSparkStopped(STOP_TIMEOUT_MILLIS);
-                  closeQuietly(database);
-                  if (!stopped) {
-                    System.out.println(
-                        "shopstream: Spark did not stop within "
-                            + STOP_TIMEOUT_MILLIS / 1000
-                            + " s; exiting now (what was not committed is read again at the"
-                            + " next start)");
-                    Runtime.getRuntime().halt(1);
-                  }
-                }));
-    RunTotals totals = new RunTotals(result, JdbcConfig.of(options), started);
-    try (Progress progress =
-            new Progress(totals, options.getProgressIntervalSeconds(), System.out);
-        StatusServer status = startStatusServer(options, result, totals)) {
-      result.waitUntilFinish();
-    }
-  }
-
-  /** The status server, or null when it is off or its port is taken (the pipeline runs on). */
-  private static StatusServer startStatusServer(
-      ShopstreamOptions options, PipelineResult result, RunTotals totals) {
-    if (options.getStatusPort() == 0) {
-      return null;
-    }
-    StatusReport report =
-        new StatusReport(result, totals, JdbcConfig.of(options), options.getInputDir());
-    try {
-      StatusServer server =
-          StatusServer.start(options.getStatusHost(), options.getStatusPort(), report);
-      System.out.println("shopstream: status page at " + server.address());
-      return server;
-    } catch (IOException e) {
-      System.out.println(
-          "shopstream: no status page: cannot listen on "
-              + options.getStatusHost()
-              + ":"
-              + options.getStatusPort()
-              + " ("
-              + e.getMessage()
-              + "); set --statusPort to a free port, or 0 to turn it off");
-      return null;
-    }
-  }
-
-  /**
-   * Waits for Spark's own shutdown hook to stop its context; false if it has not after the timeout.
-   * That hook can hang for good when the stop meets a micro-batch being scheduled: the job
-   * generator waits, holding the graph's lock, on a read job whose tasks the stopping executor
-   * rejects (and Hadoop's hook manager then waits 30 s per hook).
-   */
-  private static boolean awaitSparkStopped(long timeoutMillis) {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
-    while (StreamingContext.getActive().isDefined()) {
-      if (System.currentTimeMillis() > deadline) {
-        return false;
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Parses and validates the options; an {@link IllegalArgumentException} names the problem. */
@@ -182,6 +73,7 @@ public final class ShopstreamPipeline {
     positive("--pollIntervalSeconds", options.getPollIntervalSeconds());
     positive("--inFlightTimeoutSeconds", options.getInFlightTimeoutSeconds());
     positive("--progressIntervalSeconds", options.getProgressIntervalSeconds());
+    positive("--databaseTimeoutSeconds", options.getDatabaseTimeoutSeconds());
     if (options.getStatusPort() < 0 || options.getStatusPort() > 65535) {
       throw new IllegalArgumentException(
           "--statusPort must be a port number (0 turns the server off), got "
@@ -211,28 +103,10 @@ public final class ShopstreamPipeline {
       options.as(S3Options.class).setS3ClientFactoryClass(PathStyleS3Clients.class);
     }
     options.setStreaming(true);
-    // Every Spark micro-batch costs CPU whether a file landed or not (Spark sets up its jobs,
-    // cleans their closures, writes its checkpoint): at Beam's 500 ms an idle pipeline used more
-    // than a core, at 1 s 10-15%. So batches are 2 s apart, and a file is not kept waiting for the
-    // next one: a batch's read waits for landings for 70% of the batch and ends with the first
-    // listing that finds something (one record: on Spark a listing is one element).
-    SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
-    if (!given(args, "batchIntervalMillis")) {
-      spark.setBatchIntervalMillis(SPARK_BATCH_INTERVAL_MILLIS);
-    }
-    if (!given(args, "readTimePercentage")) {
-      spark.setReadTimePercentage(SPARK_READ_TIME_PERCENTAGE);
-    }
-    if (!given(args, "maxRecordsPerBatch")) {
-      spark.setMaxRecordsPerBatch(1L);
-    }
+    RunnerSettings.applySparkDefaults(options.as(SparkPipelineOptions.class), args);
     // run() returns a running pipeline on every runner; main and the tests wait on the result.
     options.as(DirectOptions.class).setBlockOnRun(false);
     return options;
-  }
-
-  private static boolean given(String[] args, String option) {
-    return Arrays.stream(args).anyMatch(arg -> arg.startsWith("--" + option + "="));
   }
 
   /** Beam's messages do not always name the argument they failed on; find it. */
@@ -282,9 +156,18 @@ public final class ShopstreamPipeline {
     return path.toString();
   }
 
+  /** The database the options name. */
+  static JdbcConfig database(ShopstreamOptions options) {
+    return new JdbcConfig(
+        options.getJdbcUrl(),
+        options.getJdbcUser(),
+        options.getJdbcPassword(),
+        options.getDatabaseTimeoutSeconds());
+  }
+
   /** Applies the schema, builds the pipeline and starts it. */
   public static PipelineResult run(ShopstreamOptions options) throws SQLException, IOException {
-    JdbcConfig database = JdbcConfig.of(options);
+    JdbcConfig database = database(options);
     database.applySchema();
     finishWorkCutShort(options, database);
     if (options.getRunner() == SparkRunner.class) {
@@ -311,7 +194,8 @@ public final class ShopstreamPipeline {
       throws SQLException, IOException {
     if (!options.getInputDir().contains("://")) {
       try (Connection ledger = database.connect()) {
-        processedFiles(options).recover(Path.of(options.getInputDir()), ledger);
+        processedFiles(options)
+            .recover(Path.of(options.getInputDir()), v -> Ledger.committed(ledger, v));
       }
     }
     if (!options.getErrorDir().contains("://")) {
@@ -329,22 +213,7 @@ public final class ShopstreamPipeline {
         .apply(
             "WatchInputDir",
             new WatchFolder(
-                options.getInputDir(),
-                database,
-                Duration.millis(Math.round(options.getPollIntervalSeconds() * 1000)),
-                Duration.standardSeconds(options.getInFlightTimeoutSeconds()),
-                processed))
+                options.getInputDir(), database, processed, RunnerSettings.watch(options)))
         .apply("IngestFiles", new IngestFiles(database, options.getErrorDir(), processed));
-  }
-
-  private static void closeQuietly(EmbeddedPostgres database) {
-    if (database == null) {
-      return;
-    }
-    try {
-      database.close();
-    } catch (IOException e) {
-      LOG.warn("Stopping the embedded PostgreSQL failed: {}", e.toString());
-    }
   }
 }

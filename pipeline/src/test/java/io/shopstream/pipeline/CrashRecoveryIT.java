@@ -4,8 +4,9 @@ import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.shopstream.pipeline.store.JdbcConfig;
-import io.shopstream.pipeline.watch.ProcessedFiles;
+import io.shopstream.pipeline.core.files.FileVersion;
+import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

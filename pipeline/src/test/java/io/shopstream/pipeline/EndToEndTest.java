@@ -3,8 +3,8 @@ package io.shopstream.pipeline;
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.shopstream.pipeline.ops.RunTotals;
-import io.shopstream.pipeline.store.JdbcConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

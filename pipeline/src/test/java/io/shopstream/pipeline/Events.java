@@ -1,6 +1,6 @@
 package io.shopstream.pipeline;
 
-import io.shopstream.pipeline.parse.Event;
+import io.shopstream.pipeline.core.parse.Event;
 
 /** Test events. */
 public final class Events {

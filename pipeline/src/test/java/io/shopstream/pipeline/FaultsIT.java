@@ -5,7 +5,7 @@ import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;

@@ -1,6 +1,6 @@
 package io.shopstream.pipeline;
 
-import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.shopstream.pipeline.ops.Metrics;
-import io.shopstream.pipeline.parse.LineParser;
-import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.beam.Metrics;
+import io.shopstream.pipeline.core.parse.LineParser;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -4,7 +4,7 @@ import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

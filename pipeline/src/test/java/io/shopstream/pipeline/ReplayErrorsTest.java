@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.shopstream.pipeline.parse.LineParser;
-import io.shopstream.pipeline.store.IngestFiles;
-import io.shopstream.pipeline.store.JdbcConfig;
-import io.shopstream.pipeline.watch.InputFolder;
+import io.shopstream.pipeline.beam.FileVersionCoders;
+import io.shopstream.pipeline.beam.IngestFiles;
+import io.shopstream.pipeline.core.files.InputFolder;
+import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.parse.LineParser;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,8 +34,8 @@ class ReplayErrorsTest {
     pipeline
         .apply(
             Create.of(List.of(List.of(InputFolder.current(file.toString()).orElseThrow())))
-                .withCoder(FileVersion.LIST_CODER))
-        .apply(new IngestFiles(database, errors.toString()));
+                .withCoder(FileVersionCoders.LIST))
+        .apply(new IngestFiles(database, errors.toString(), ProcessedFiles.KEEP));
     pipeline.run().waitUntilFinish();
   }
 

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.shopstream.pipeline.watch.ProcessedFiles;
+import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.watch.Watcher;
 import java.nio.file.Path;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,6 +32,7 @@ class ShopstreamOptionsTest {
         "--processedAction=move | processedAction",
         "--statusPort=70000 | --statusPort",
         "--statusPort=-1 | --statusPort",
+        "--databaseTimeoutSeconds=0 | --databaseTimeoutSeconds",
       })
   void invalidOptionsAreRefusedWithAMessageNamingTheOption(String option, String named) {
     String[] args =
@@ -54,8 +57,8 @@ class ShopstreamOptionsTest {
     assertEquals(dir.toString(), options.getInputDir());
     assertTrue(options.isStreaming());
     SparkPipelineOptions spark = options.as(SparkPipelineOptions.class);
-    assertEquals(ShopstreamPipeline.SPARK_BATCH_INTERVAL_MILLIS, spark.getBatchIntervalMillis());
-    assertEquals(ShopstreamPipeline.SPARK_READ_TIME_PERCENTAGE, spark.getReadTimePercentage());
+    assertEquals(RunnerSettings.SPARK_BATCH_INTERVAL_MILLIS, spark.getBatchIntervalMillis());
+    assertEquals(RunnerSettings.SPARK_READ_TIME_PERCENTAGE, spark.getReadTimePercentage());
     assertEquals(1L, spark.getMaxRecordsPerBatch());
   }
 
@@ -94,5 +97,32 @@ class ShopstreamOptionsTest {
     assertEquals(250L, spark.getBatchIntervalMillis());
     assertEquals(0.1, spark.getReadTimePercentage());
     assertEquals(-1L, spark.getMaxRecordsPerBatch());
+  }
+
+  @Test
+  void aSparkWatcherWaitsAtMostAQuarterOfWhatTheReadLeavesOfTheBatch() {
+    SparkPipelineOptions spark = PipelineOptionsFactory.as(SparkPipelineOptions.class);
+    spark.setBatchIntervalMillis(2000L);
+    spark.setReadTimePercentage(0.7);
+    assertEquals(150, RunnerSettings.sparkIdleWaitMillis(spark));
+    spark.setBatchIntervalMillis(500L);
+    spark.setReadTimePercentage(0.1); // the read's minimum, 200 ms
+    assertEquals(75, RunnerSettings.sparkIdleWaitMillis(spark));
+    spark.setBatchIntervalMillis(10_000L);
+    assertEquals(250, RunnerSettings.sparkIdleWaitMillis(spark));
+    spark.setReadTimePercentage(1.0);
+    assertEquals(0, RunnerSettings.sparkIdleWaitMillis(spark));
+  }
+
+  @Test
+  void theRunnerDecidesHowTheWatcherPacesItself() {
+    Watcher.Settings direct = RunnerSettings.watch(parse("--pollIntervalSeconds=0.5"));
+    assertEquals(new Watcher.Settings(500, 600_000, 500, false), direct);
+    Watcher.Settings spark = RunnerSettings.watch(parse("--runner=SparkRunner"));
+    assertEquals(new Watcher.Settings(1000, 600_000, 150, true), spark);
+  }
+
+  private ShopstreamOptions parse(String option) {
+    return ShopstreamPipeline.parse(option, "--inputDir=" + dir, "--errorDir=" + dir);
   }
 }

@@ -1,7 +1,7 @@
 package io.shopstream.pipeline;
 
 import com.sun.security.auth.module.UnixSystem;
-import io.shopstream.pipeline.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package io.shopstream.pipeline.ops;
 
+import io.shopstream.pipeline.beam.Metrics;
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.concurrent.Executors;

@@ -12,7 +12,8 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPoin
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
-import io.shopstream.pipeline.parse.ErrorRecord.Reason;
+import io.shopstream.pipeline.beam.Metrics;
+import io.shopstream.pipeline.core.parse.ErrorRecord.Reason;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Map;

@@ -1,7 +1,8 @@
 package io.shopstream.pipeline.ops;
 
-import io.shopstream.pipeline.store.JdbcConfig;
-import io.shopstream.pipeline.store.Ledger;
+import io.shopstream.pipeline.beam.Metrics;
+import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.Ledger;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;

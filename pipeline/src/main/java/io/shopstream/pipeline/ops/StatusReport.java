@@ -2,10 +2,10 @@ package io.shopstream.pipeline.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.shopstream.pipeline.FileVersion;
-import io.shopstream.pipeline.store.JdbcConfig;
-import io.shopstream.pipeline.store.Ledger;
-import io.shopstream.pipeline.watch.InputFolder;
+import io.shopstream.pipeline.core.files.FileVersion;
+import io.shopstream.pipeline.core.files.InputFolder;
+import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.Ledger;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

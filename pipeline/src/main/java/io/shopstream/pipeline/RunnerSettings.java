@@ -1,0 +1,76 @@
+package io.shopstream.pipeline;
+
+import io.shopstream.pipeline.core.watch.Watcher;
+import java.util.Arrays;
+import org.apache.beam.runners.spark.SparkPipelineOptions;
+import org.apache.beam.runners.spark.SparkRunner;
+
+/** What differs between runners, decided once, here, from the options. */
+final class RunnerSettings {
+
+  static final long SPARK_BATCH_INTERVAL_MILLIS = 2000;
+  static final double SPARK_READ_TIME_PERCENTAGE = 0.7;
+
+  /**
+   * The longest an idle watcher waits for a landing on the DirectRunner, which asks an idle source
+   * again at once (its workers spun at a core and more without a wait).
+   */
+  private static final long DIRECT_IDLE_WAIT_MILLIS = 500;
+
+  /** The longest an idle watcher waits for a landing within a Spark micro-batch's read. */
+  private static final long SPARK_IDLE_WAIT_MILLIS = 250;
+
+  private RunnerSettings() {}
+
+  /**
+   * Spark's settings, each kept when given on the command line. Every micro-batch costs CPU whether
+   * a file landed or not (Spark sets up its jobs, cleans their closures, writes its checkpoint), so
+   * batches are 2 s apart; and a file is not kept waiting for the next one: a batch's read waits
+   * for landings for 70% of the batch and ends with the first listing that finds something (one
+   * record: on Spark a listing is one element). Inert on the DirectRunner.
+   */
+  static void applySparkDefaults(SparkPipelineOptions spark, String... args) {
+    if (!given(args, "batchIntervalMillis")) {
+      spark.setBatchIntervalMillis(SPARK_BATCH_INTERVAL_MILLIS);
+    }
+    if (!given(args, "readTimePercentage")) {
+      spark.setReadTimePercentage(SPARK_READ_TIME_PERCENTAGE);
+    }
+    if (!given(args, "maxRecordsPerBatch")) {
+      spark.setMaxRecordsPerBatch(1L);
+    }
+  }
+
+  private static boolean given(String[] args, String option) {
+    return Arrays.stream(args).anyMatch(arg -> arg.startsWith("--" + option + "="));
+  }
+
+  /**
+   * How the watcher paces itself: on Spark in micro-batches, waiting within a batch's read; on the
+   * DirectRunner version by version, waiting between calls.
+   */
+  static Watcher.Settings watch(ShopstreamOptions options) {
+    boolean spark = options.getRunner() == SparkRunner.class;
+    return new Watcher.Settings(
+        Math.round(options.getPollIntervalSeconds() * 1000),
+        options.getInFlightTimeoutSeconds() * 1000L,
+        spark
+            ? sparkIdleWaitMillis(options.as(SparkPipelineOptions.class))
+            : DIRECT_IDLE_WAIT_MILLIS,
+        spark);
+  }
+
+  /**
+   * How long an idle watcher waits for a landing in a Spark micro-batch's read, which calls it
+   * again and again until the read time is up, sleeping longer and longer in between (up to half a
+   * second): waiting here, it hands a landed file on at once. A quarter of the time the read leaves
+   * of the batch at most, so that a read held up by the wait still ends before the next batch.
+   */
+  static long sparkIdleWaitMillis(SparkPipelineOptions spark) {
+    long batch = spark.getBatchIntervalMillis();
+    // The read time as Beam's SourceDStream bounds it (its method is private).
+    long read =
+        Math.max(Math.round(batch * spark.getReadTimePercentage()), spark.getMinReadTimeMillis());
+    return Math.max(0, Math.min(SPARK_IDLE_WAIT_MILLIS, (batch - read) / 4));
+  }
+}

@@ -1,0 +1,179 @@
+package io.shopstream.pipeline.core.store;
+
+import io.shopstream.pipeline.core.files.FileVersion;
+import io.shopstream.pipeline.core.parse.ErrorRecord.Reason;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The file ledger, {@code ingested_files} (SPEC.md section 6): one row per committed file version,
+ * written in the transaction that stores the version's rows. It alone says what was ingested.
+ */
+public final class Ledger {
+
+  /** What became of a version's lines; {@code lines = stored + duplicates + skipped + errors}. */
+  public record Counts(
+      long lines, long stored, long duplicates, long skipped, Map<Reason, Long> errorsByReason) {
+    public long errors() {
+      return errorsByReason.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  private static final String MODIFIED_AT = "timestamptz 'epoch' + ? * interval '1 millisecond'";
+
+  private Ledger() {}
+
+  /** Which of these versions the ledger holds. */
+  public static Set<FileVersion> committed(Connection connection, Collection<FileVersion> versions)
+      throws SQLException {
+    Set<FileVersion> committed = new HashSet<>();
+    if (versions.isEmpty()) {
+      return committed;
+    }
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT path, size, (extract(epoch FROM modified_at) * 1000)::bigint"
+                + " FROM ingested_files WHERE path = ANY (?)")) {
+      Array paths =
+          connection.createArrayOf(
+              "text", versions.stream().map(FileVersion::path).distinct().toArray());
+      query.setArray(1, paths);
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          committed.add(new FileVersion(rows.getString(1), rows.getLong(2), rows.getLong(3)));
+        }
+      }
+    }
+    committed.retainAll(new HashSet<>(versions));
+    return committed;
+  }
+
+  /**
+   * Takes the lock of each of these versions that no other transaction holds, for the rest of the
+   * transaction, and returns those it took, in order: one version is ingested by one reader at a
+   * time, and a reader that finds one taken leaves it to the holder and goes on. So readers that
+   * were all handed the same versions share them out as they go, and a version ingested before is
+   * found committed under its lock.
+   */
+  public static List<FileVersion> claim(Connection connection, List<FileVersion> versions)
+      throws SQLException {
+    List<FileVersion> claimed = new ArrayList<>();
+    try (PreparedStatement lock =
+        connection.prepareStatement(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(key, 0))"
+                + " FROM unnest(?::text[]) WITH ORDINALITY AS v(key, i) ORDER BY i")) {
+      lock.setArray(
+          1,
+          connection.createArrayOf(
+              "text",
+              versions.stream()
+                  .map(v -> v.path() + "|" + v.size() + "|" + v.modifiedMillis())
+                  .toArray()));
+      try (ResultSet taken = lock.executeQuery()) {
+        for (FileVersion version : versions) {
+          taken.next();
+          if (taken.getBoolean(1)) {
+            claimed.add(version);
+          }
+        }
+      }
+    }
+    return claimed;
+  }
+
+  /** The files committed since a moment, and what became of their lines. */
+  public record Totals(long files, Counts counts) {}
+
+  /** What the ledger committed since {@code since}, by whichever reader. */
+  public static Totals since(Connection connection, Instant since) throws SQLException {
+    OffsetDateTime from = OffsetDateTime.ofInstant(since, ZoneOffset.UTC);
+    Map<Reason, Long> errorsByReason = new EnumMap<>(Reason.class);
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT key, sum(value::bigint) FROM ingested_files, jsonb_each_text(errors_by_reason)"
+                + " WHERE committed_at >= ? GROUP BY key")) {
+      query.setObject(1, from);
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          errorsByReason.put(Reason.valueOf(rows.getString(1)), rows.getLong(2));
+        }
+      }
+    }
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT count(*), coalesce(sum(lines), 0), coalesce(sum(stored), 0),"
+                + " coalesce(sum(duplicates), 0), coalesce(sum(skipped), 0)"
+                + " FROM ingested_files WHERE committed_at >= ?")) {
+      query.setObject(1, from);
+      try (ResultSet rows = query.executeQuery()) {
+        rows.next();
+        return new Totals(
+            rows.getLong(1),
+            new Counts(
+                rows.getLong(2),
+                rows.getLong(3),
+                rows.getLong(4),
+                rows.getLong(5),
+                errorsByReason));
+      }
+    }
+  }
+
+  /** A version's ledger row. */
+  public record Entry(FileVersion version, Instant found, Counts counts, String errorFile) {}
+
+  /** Adds these versions' rows; the caller commits them with the versions' rows. */
+  public static void record(Connection connection, List<Entry> entries, String readBy)
+      throws SQLException {
+    try (PreparedStatement insert =
+        connection.prepareStatement(
+            "INSERT INTO ingested_files (path, size, modified_at, found_at, lines, stored,"
+                + " duplicates, skipped, errors, errors_by_reason, error_file, read_by)"
+                + " VALUES (?, ?, "
+                + MODIFIED_AT
+                + ", ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
+      for (Entry entry : entries) {
+        Counts counts = entry.counts();
+        insert.setString(1, entry.version().path());
+        insert.setLong(2, entry.version().size());
+        insert.setLong(3, entry.version().modifiedMillis());
+        insert.setObject(4, OffsetDateTime.ofInstant(entry.found(), ZoneOffset.UTC));
+        insert.setLong(5, counts.lines());
+        insert.setLong(6, counts.stored());
+        insert.setLong(7, counts.duplicates());
+        insert.setLong(8, counts.skipped());
+        insert.setLong(9, counts.errors());
+        insert.setString(10, json(counts.errorsByReason()));
+        insert.setString(11, entry.errorFile());
+        insert.setString(12, readBy);
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+  }
+
+  /**
+   * {@code {"BAD_PRICE": 3, ...}}: reason codes are plain identifiers, so no escaping is needed.
+   */
+  private static String json(Map<Reason, Long> errorsByReason) {
+    return Arrays.stream(Reason.values())
+        .filter(errorsByReason::containsKey)
+        .map(reason -> "\"" + reason.name() + "\": " + errorsByReason.get(reason))
+        .collect(Collectors.joining(", ", "{", "}"));
+  }
+}

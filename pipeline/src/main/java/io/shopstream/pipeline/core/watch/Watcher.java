@@ -1,0 +1,247 @@
+package io.shopstream.pipeline.core.watch;
+
+import io.shopstream.pipeline.core.files.FileVersion;
+import io.shopstream.pipeline.core.files.InputFolder;
+import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.files.VersionOrder;
+import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.Ledger;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.Serializable;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds the file versions in a folder that the ledger has not committed and hands each out once
+ * while it is in flight (handed out, not committed yet), in lists of versions found together.
+ *
+ * <p>It lists the folder every poll interval, and at once when the operating system tells of a file
+ * landing in a local folder (so a file is usually found within milliseconds, and an idle watcher
+ * costs nothing). Its only state is the versions in flight, bounded by the files in the folder;
+ * losing it costs work, never data, since the ingest takes a lock on a version and commits its
+ * ledger row with its rows. A version still uncommitted {@code inFlightTimeoutMillis} after it was
+ * handed out is handed out again, in case a runner lost it. Committed versions still in the folder
+ * are handed to {@link ProcessedFiles}: a crash cut their archive or removal short.
+ */
+public final class Watcher implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Watcher.class);
+
+  /** Listings on landing notices are this far apart at least: a burst of files is listed once. */
+  private static final long MIN_LISTING_GAP_MILLIS = 50;
+
+  /**
+   * How the watcher paces itself, which the runner decides: how long an idle {@link #next()} may
+   * wait for a landing, and whether the runner reads in micro-batches (Spark), where a listing is
+   * handed out whole and nothing stays in flight past the batch (see {@link #inFlight()}).
+   */
+  public record Settings(
+      long pollMillis, long inFlightTimeoutMillis, long idleWaitMillis, boolean microBatches)
+      implements Serializable {}
+
+  private final InputFolder folder;
+  private final JdbcConfig database;
+  private final ProcessedFiles processed;
+  private final Settings settings;
+  private final int split;
+  private final int splits;
+  private final Map<FileVersion, Long> inFlight;
+
+  /** Versions known to be committed, among those last listed: they need no query. */
+  private final Set<FileVersion> committed = new HashSet<>();
+
+  /** What the last listing found to hand out: a listing finding the same is not logged. */
+  private Set<FileVersion> lastFound = Set.of();
+
+  private final Deque<List<FileVersion>> pending = new ArrayDeque<>();
+  private Connection connection;
+  private boolean ledgerDown;
+  private InputFolder.Landings landings = InputFolder.Landings.NONE;
+  private boolean landed;
+  private boolean handedOut;
+  private long lastListingMillis;
+
+  /**
+   * Split {@code split} of {@code splits}: every split lists the whole folder and hands out every
+   * uncommitted version (the ingest's lock shares them out), starting {@code split/splits} of the
+   * way into its listing, oldest first then round, so that splits work far apart: files landed
+   * together share event ids, and an insert of an id another transaction is inserting waits.
+   */
+  public Watcher(
+      InputFolder folder,
+      JdbcConfig database,
+      ProcessedFiles processed,
+      Settings settings,
+      int split,
+      int splits,
+      Map<FileVersion, Long> inFlight) {
+    this.folder = folder;
+    this.database = database;
+    this.processed = processed;
+    this.settings = settings;
+    this.split = split;
+    this.splits = splits;
+    this.inFlight = new HashMap<>(inFlight);
+  }
+
+  /** Starts listening for landings, where the folder's file system tells of them. */
+  public void start() throws IOException {
+    landings = folder.landings();
+    if (landings.unavailable != null) {
+      LOG.info(
+          "No landing notices for {} ({}); listing it every {} ms",
+          folder,
+          landings.unavailable,
+          settings.pollMillis());
+    }
+  }
+
+  /**
+   * The next versions to ingest, found together, or null when there are none yet: lists the folder
+   * when it is due, after waiting up to the idle wait for a landing (not after handing something
+   * out: that is to be passed on first).
+   */
+  public List<FileVersion> next() throws IOException {
+    if (pending.isEmpty()) {
+      long since = System.currentTimeMillis() - lastListingMillis;
+      long wait =
+          Math.min(
+              landed ? MIN_LISTING_GAP_MILLIS - since : settings.pollMillis() - since,
+              handedOut ? 0 : settings.idleWaitMillis());
+      await(wait);
+      since = System.currentTimeMillis() - lastListingMillis;
+      if (since >= settings.pollMillis() || (landed && since >= MIN_LISTING_GAP_MILLIS)) {
+        landed = false;
+        lastListingMillis = System.currentTimeMillis();
+        poll(lastListingMillis);
+      }
+    }
+    List<FileVersion> next = pending.poll();
+    handedOut = next != null;
+    if (next != null) {
+      long now = System.currentTimeMillis();
+      next.forEach(version -> inFlight.put(version, now));
+    }
+    return next;
+  }
+
+  private void await(long millis) throws IOException {
+    try {
+      if (!landed) {
+        landed = landings.await(Math.max(0, millis));
+      } else if (millis > 0) {
+        Thread.sleep(millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("stopped while waiting to list the folder");
+    }
+  }
+
+  /**
+   * The versions in flight, with when they were handed out, for a checkpoint. With micro-batches
+   * nothing stays in flight past the batch: a runner that loses a batch's reads (Spark recomputes a
+   * lost executor's reads and drops what they emit) would leave them waiting for the timeout.
+   */
+  public Map<FileVersion, Long> inFlight() {
+    if (settings.microBatches()) {
+      inFlight.clear();
+    }
+    return new HashMap<>(inFlight);
+  }
+
+  private void poll(long now) throws IOException {
+    List<FileVersion> listed = folder.list();
+    Set<FileVersion> present = new HashSet<>(listed);
+    committed.retainAll(present);
+    inFlight.keySet().retainAll(present); // replaced or gone: its new version is due
+    List<FileVersion> unknown = listed.stream().filter(f -> !committed.contains(f)).toList();
+    if (unknown.isEmpty()) {
+      return;
+    }
+    Set<FileVersion> done = committedOf(unknown);
+    if (done == null) {
+      return;
+    }
+    committed.addAll(done);
+    done.forEach(processed::apply); // committed, still here: cut off before its move
+    inFlight.keySet().removeAll(done);
+    inFlight.values().removeIf(out -> now - out >= settings.inFlightTimeoutMillis());
+    List<FileVersion> found =
+        new ArrayList<>(
+            unknown.stream()
+                .filter(f -> !done.contains(f) && !inFlight.containsKey(f))
+                .sorted(VersionOrder.OLDEST_FIRST)
+                .toList());
+    Collections.rotate(found, -(int) ((long) found.size() * split / splits));
+    if (found.isEmpty()) {
+      return;
+    }
+    pending.addAll(
+        settings.microBatches() ? List.of(found) : VersionOrder.groups(found, FileVersion::size));
+    if (!lastFound.containsAll(found)) {
+      LOG.info(
+          "Listed {}: {} files, {} to ingest, {} in flight",
+          folder,
+          listed.size(),
+          found.size(),
+          inFlight.size());
+    }
+    lastFound = new HashSet<>(found);
+  }
+
+  /** Which of these versions the ledger holds; null while it does not answer. */
+  private Set<FileVersion> committedOf(List<FileVersion> versions) {
+    try {
+      if (connection == null) { // a failed query closes it: see below
+        connection = database.connect();
+      }
+      Set<FileVersion> done = Ledger.committed(connection, versions);
+      if (ledgerDown) {
+        LOG.info("The file ledger answers again");
+        ledgerDown = false;
+      }
+      return done;
+    } catch (SQLException e) {
+      if (!ledgerDown) { // once per outage, not once per poll
+        LOG.warn(
+            "Cannot read the file ledger ({}); listing {} again every {} ms until it answers",
+            e.getMessage(),
+            folder,
+            settings.pollMillis());
+      }
+      ledgerDown = true;
+      closeConnection();
+      return null;
+    }
+  }
+
+  private void closeConnection() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        LOG.debug("Closing the ledger connection: {}", e.getMessage());
+      }
+      connection = null;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    closeConnection();
+    landings.close();
+  }
+}
