@@ -1,10 +1,8 @@
 package io.shopstream.generator;
 
-import io.shopstream.generator.ShopperSimulation.Event;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,11 +31,8 @@ import sun.misc.Signal;
     description = "Writes CSV files of simulated e-commerce events into a folder.")
 public final class Generator implements Callable<Integer> {
 
-  private static final DateTimeFormatter TIMESTAMP =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
   private static final DateTimeFormatter FILE_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
-  private static final int RECENT_LINES = 10_000;
 
   @Option(names = "--outputDir", description = "Folder the CSV files land in [${DEFAULT-VALUE}].")
   Path outputDir = Path.of("data", "raw");
@@ -97,6 +90,7 @@ public final class Generator implements Callable<Integer> {
   Path truthFile;
 
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private int files;
   private final PrintWriter console;
 
   Generator(PrintWriter console) {
@@ -133,94 +127,66 @@ public final class Generator implements Callable<Integer> {
     Files.createDirectories(outputDir);
     Signal.handle(new Signal("INT"), s -> stop());
     Signal.handle(new Signal("TERM"), s -> stop());
-
     Random random = seed == null ? new Random() : new Random(seed);
-    ShopperSimulation shoppers = new ShopperSimulation(random, new Catalog(random, 40), users);
-    FaultInjector faults = new FaultInjector(random);
-    String runId = String.format("%08x", random.nextInt());
-    long firstEventMillis = seed == null ? System.currentTimeMillis() : startTime.toEpochMilli();
-    double millisPerEvent = rate > 0 ? 1000.0 / rate : 1;
     long wallStart = System.nanoTime();
-    long deadline =
-        durationSeconds == null ? Long.MAX_VALUE : wallStart + (long) (durationSeconds * 1e9);
-
-    String[][] recent = new String[RECENT_LINES][];
-    long lines = 0;
-    long valid = 0;
-    long duplicates = 0;
-    // What the valid events add up to, for the benchmark's checks of what was stored.
-    Map<String, Long> validByType = new TreeMap<>();
-    BigDecimal validPrices = BigDecimal.ZERO;
-    long invalid = 0;
-    int files = 0;
-    OpenFile file = null;
+    LineMaker maker;
     try (Truth truth = Truth.open(truthFile)) {
-      while ((count == null || lines < count) && System.nanoTime() < deadline) {
-        if (rate > 0 && waitForStop(wallStart + (long) (lines * 1e9 / rate) - System.nanoTime())) {
-          break;
-        }
-        if (stopRequested.getCount() == 0) {
-          break;
-        }
-        long eventMillis = firstEventMillis + (long) (lines * millisPerEvent);
-        if (file == null) {
-          file = new OpenFile(outputDir, eventMillis, runId, ++files);
-          truth.header(file.target);
-        }
-        String line;
-        double roll = random.nextDouble();
-        if (roll < duplicateRate && valid > 0) {
-          String[] repeated = recent[random.nextInt((int) Math.min(valid, RECENT_LINES))];
-          line = CsvLines.join(repeated);
-          truth.duplicate(file.target, repeated);
-          duplicates++;
-        } else {
-          String[] fields = fields(shoppers.next(eventMillis));
-          if (roll >= duplicateRate && roll < duplicateRate + invalidRate) {
-            FaultInjector.Fault fault = faults.corrupt(fields);
-            line = fault.line();
-            truth.invalid(file.target, fault.reason());
-            invalid++;
-          } else {
-            line = CsvLines.join(fields);
-            recent[(int) (valid++ % RECENT_LINES)] = fields;
-            truth.event(file.target, fields);
-            validByType.merge(fields[6], 1L, Long::sum);
-            validPrices = validPrices.add(new BigDecimal(fields[5]));
-          }
-        }
-        file.write(line);
-        lines++;
-        long nextEventMillis = firstEventMillis + (long) (lines * millisPerEvent);
-        boolean full =
-            eventsPerFile != null
-                ? file.lines >= eventsPerFile
-                : nextEventMillis - file.firstEventMillis >= rollSeconds * 1000;
-        if (full) {
-          file.land();
-          file = null;
-        }
-      }
-      if (file != null) {
-        file.land();
-      }
+      maker = new LineMaker(random, users, truth, duplicateRate, invalidRate);
+      write(maker, truth, String.format("%08x", random.nextInt()), wallStart);
     }
+    long lines = maker.lines();
     double seconds = (System.nanoTime() - wallStart) / 1e9;
     console.printf(
         "generator: wrote %d lines (%d valid events, %d duplicates, %d invalid) in %d files to %s"
             + " in %.1f s (%.0f lines/s)%n",
         lines,
-        valid,
-        duplicates,
-        invalid,
+        maker.valid,
+        maker.duplicates,
+        maker.invalid,
         files,
         outputDir,
         seconds,
         lines / Math.max(seconds, 1e-9));
     console.printf(
         "generator: valid events by type %s, prices summing to %s%n",
-        validByType, validPrices.setScale(2));
+        maker.validByType, maker.validPrices.setScale(2));
     return 0;
+  }
+
+  /** Writes lines, rate limited, into files rolled as asked. */
+  private void write(LineMaker maker, Truth truth, String runId, long wallStart)
+      throws IOException, InterruptedException {
+    long firstEventMillis = seed == null ? System.currentTimeMillis() : startTime.toEpochMilli();
+    double millisPerEvent = rate > 0 ? 1000.0 / rate : 1;
+    long deadline =
+        durationSeconds == null ? Long.MAX_VALUE : wallStart + (long) (durationSeconds * 1e9);
+    long lines = 0;
+    OpenFile file = null;
+    while ((count == null || lines < count) && System.nanoTime() < deadline) {
+      if (rate > 0 && waitForStop(wallStart + (long) (lines * 1e9 / rate) - System.nanoTime())) {
+        break;
+      }
+      if (stopRequested.getCount() == 0) {
+        break;
+      }
+      long eventMillis = firstEventMillis + (long) (lines * millisPerEvent);
+      if (file == null) {
+        file = new OpenFile(outputDir, eventMillis, runId, ++files);
+        truth.header(file.target);
+      }
+      file.write(maker.next(file.target, eventMillis));
+      lines++;
+      long nextEventMillis = firstEventMillis + (long) (lines * millisPerEvent);
+      if (eventsPerFile != null
+          ? file.lines >= eventsPerFile
+          : nextEventMillis - file.firstEventMillis >= rollSeconds * 1000) {
+        file.land();
+        file = null;
+      }
+    }
+    if (file != null) {
+      file.land();
+    }
   }
 
   private void validate() {
@@ -245,19 +211,6 @@ public final class Generator implements Callable<Integer> {
   /** Waits up to the given time; true when a stop was requested meanwhile. */
   private boolean waitForStop(long nanos) throws InterruptedException {
     return nanos > 1_000_000 && stopRequested.await(nanos, TimeUnit.NANOSECONDS);
-  }
-
-  private static String[] fields(Event e) {
-    return new String[] {
-      e.eventId(),
-      e.userId(),
-      e.product().id(),
-      e.product().name(),
-      e.product().category(),
-      e.product().price().toPlainString(),
-      e.eventType(),
-      TIMESTAMP.format(Instant.ofEpochMilli(e.epochMillis()))
-    };
   }
 
   /** A file being written under a hidden name; {@link #land()} renames it into view. */

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The faults production brings, injected for real into a running pipeline (the bundled jar in its
@@ -183,25 +185,23 @@ class FaultsIT {
 
   /**
    * PostgreSQL restarts three times while COPYs run, as the pipeline sees it: every session ends
-   * and connections are refused for a few seconds. SparkRunner, local[2].
+   * and connections are refused for a few seconds.
    */
-  @Test
-  void postgresRestartedDuringACopyLosesAndDuplicatesNothing() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"DirectRunner", "SparkRunner"})
+  void postgresRestartedDuringACopyLosesAndDuplicatesNothing(String runner) throws Exception {
     JdbcConfig database = fresh.config();
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 20_000, 5);
     try (TcpProxy proxy = proxy(database)) {
-      start(
-          "run",
-          List.of(
-              "--runner=SparkRunner",
-              "--sparkMaster=local[2]",
-              "--checkpointDir=" + work.resolve("checkpoint"),
-              "--inputDir=" + in,
-              "--errorDir=" + errors,
-              "--statusPort=0",
-              "--jdbcUrl=" + viaProxy(database, proxy)));
+      List<String> args = new ArrayList<>(direct(viaProxy(database, proxy), in, errors));
+      if (runner.equals("SparkRunner")) {
+        args.set(0, "--runner=SparkRunner");
+        args.add("--sparkMaster=local[2]");
+        args.add("--checkpointDir=" + work.resolve("checkpoint"));
+      }
+      start("run", args);
       for (Path file : files) {
         GeneratedFiles.land(file, in);
       }

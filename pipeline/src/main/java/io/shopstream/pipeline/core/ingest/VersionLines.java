@@ -4,6 +4,7 @@ import io.shopstream.pipeline.core.files.FileVersion;
 import io.shopstream.pipeline.core.files.InputFolder;
 import io.shopstream.pipeline.core.parse.ErrorRecord;
 import io.shopstream.pipeline.core.parse.ErrorRecord.Reason;
+import io.shopstream.pipeline.core.parse.Header;
 import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.parse.LineParser.Invalid;
 import io.shopstream.pipeline.core.parse.LineParser.Parsed;
@@ -51,7 +52,7 @@ final class VersionLines {
   private final ErrorFile errorFile;
   private final ByteArrayOutputStream rows = new ByteArrayOutputStream(BLOCK + 4096);
   private final Map<Reason, Long> errorsByReason = new EnumMap<>(Reason.class);
-  private LineParser.Header header;
+  private Header header;
   private long lineNumber;
   private long valid;
   private long skipped;

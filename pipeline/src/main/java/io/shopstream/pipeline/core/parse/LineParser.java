@@ -7,15 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.time.DateTimeException;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -50,43 +43,11 @@ public final class LineParser {
   private static final int[] MAX_LENGTH = {64, 64, 64, 255, 64, Integer.MAX_VALUE, 64, 64};
   private static final Set<String> EVENT_TYPES = Set.of("view", "add_to_cart", "purchase");
 
-  /** Prices are below 100000000: at most 8 digits before the point. */
-  private static final int MAX_PRICE_DIGITS = 8;
-
   private static final CSVFormat CSV = CSVFormat.RFC4180.builder().setRecordSeparator("").get();
+
   private static final Skipped SKIPPED = new Skipped();
 
   private LineParser() {}
-
-  /**
-   * The columns a file's first line names, in any order and case (SPEC.md section 3): where each of
-   * {@link #COLUMNS} is in the file's lines, and which of them it lacks.
-   */
-  public record Header(List<String> names, int[] positions, List<String> missing) {
-
-    /** The header the fields are, or null when they name none of the columns (a data line). */
-    static Header of(String[] fields) {
-      List<String> names = Arrays.stream(fields).map(f -> f.toLowerCase(Locale.ROOT)).toList();
-      if (names.stream().noneMatch(COLUMNS::contains)) {
-        return null;
-      }
-      int[] positions = COLUMNS.stream().mapToInt(names::indexOf).toArray();
-      List<String> missing = COLUMNS.stream().filter(c -> !names.contains(c)).toList();
-      return new Header(names, positions, missing);
-    }
-
-    boolean sameAs(String[] fields) {
-      if (fields.length != names.size()) {
-        return false;
-      }
-      for (int i = 0; i < fields.length; i++) {
-        if (!fields[i].equalsIgnoreCase(names.get(i))) {
-          return false;
-        }
-      }
-      return true;
-    }
-  }
 
   /** A line decoded and split into trimmed fields, or what became of it if it got no further. */
   private record Split(Parsed early, String line, String[] fields) {}
@@ -181,19 +142,28 @@ public final class LineParser {
     if (line.isBlank()) {
       return early(SKIPPED);
     }
-    for (int i = 0; !plain && i < line.length(); i++) {
+    Invalid control = plain ? null : controlCharacter(source, lineNumber, line);
+    return control != null ? early(control) : fields(source, lineNumber, line);
+  }
+
+  /** The first control character other than tab, as an error; null when there is none. */
+  private static Invalid controlCharacter(String source, long lineNumber, String line) {
+    for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
       if (Character.isISOControl(c) && c != '\t') {
-        return early(
-            invalid(
-                source,
-                lineNumber,
-                Reason.CONTROL_CHARACTER,
-                String.format("control character U+%04X in %s", (int) c, columnAt(line, i)),
-                line));
+        return invalid(
+            source,
+            lineNumber,
+            Reason.CONTROL_CHARACTER,
+            String.format("control character U+%04X in %s", (int) c, columnAt(line, i)),
+            line);
       }
     }
+    return null;
+  }
 
+  /** The line's fields, trimmed (RFC 4180). */
+  private static Split fields(String source, long lineNumber, String line) {
     String[] fields;
     if (line.indexOf('"') < 0) {
       // Without quotes RFC 4180 is a plain split; Commons CSV would cost a parser per line.
@@ -242,7 +212,7 @@ public final class LineParser {
             line);
       }
     }
-    String priceProblem = priceProblem(fields[5]);
+    String priceProblem = ValueRules.priceProblem(fields[5]);
     if (priceProblem != null) {
       return invalid(source, lineNumber, Reason.BAD_PRICE, "price " + priceProblem, line);
     }
@@ -254,7 +224,7 @@ public final class LineParser {
           "event_type '" + fields[6] + "' is not one of view, add_to_cart, purchase",
           line);
     }
-    String eventTime = utcInstant(fields[7]);
+    String eventTime = ValueRules.utcInstant(fields[7]);
     if (eventTime == null) {
       return invalid(
           source,
@@ -311,123 +281,6 @@ public final class LineParser {
   private static Invalid invalid(
       String source, long line, Reason reason, String message, String raw) {
     return new Invalid(ErrorRecord.of(source, line, reason, message, raw));
-  }
-
-  /** Null when the price is valid, else what is wrong with it. */
-  private static String priceProblem(String price) {
-    if (price.startsWith("-")) {
-      return "'" + price + "' is negative";
-    }
-    // \d+(\.\d{1,2})? checked by hand: a regex and a BigDecimal per line were a tenth of parsing.
-    int dot = price.indexOf('.');
-    int whole = dot < 0 ? price.length() : dot;
-    int fraction = dot < 0 ? 0 : price.length() - dot - 1;
-    if (whole == 0
-        || !digits(price, 0, whole)
-        || (dot >= 0
-            && (fraction < 1 || fraction > 2 || !digits(price, dot + 1, price.length())))) {
-      return "'" + price + "' is not a plain decimal with at most 2 fractional digits";
-    }
-    int leadingZeros = 0;
-    while (leadingZeros < whole - 1 && price.charAt(leadingZeros) == '0') {
-      leadingZeros++;
-    }
-    if (whole - leadingZeros > MAX_PRICE_DIGITS) {
-      return "'" + price + "' is not below 100000000";
-    }
-    return null;
-  }
-
-  private static boolean digits(String s, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (digit(s, i) < 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** The timestamp as a UTC instant; without an offset it is UTC. Null when unparseable. */
-  private static String utcInstant(String timestamp) {
-    String canonical = canonicalUtc(timestamp);
-    if (canonical != null) {
-      return canonical;
-    }
-    try {
-      return OffsetDateTime.parse(timestamp, DateTimeFormatter.ISO_OFFSET_DATE_TIME)
-          .toInstant()
-          .toString();
-    } catch (DateTimeParseException withoutOffset) {
-      try {
-        return LocalDateTime.parse(timestamp, DateTimeFormatter.ISO_LOCAL_DATE_TIME)
-            .toInstant(ZoneOffset.UTC)
-            .toString();
-      } catch (DateTimeParseException e) {
-        return null;
-      }
-    }
-  }
-
-  /**
-   * The common shape {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}]Z}, read without {@link DateTimeFormatter},
-   * whose general parser was the largest single cost of parsing a line; null for any other shape,
-   * which the general parser then decides.
-   */
-  private static String canonicalUtc(String t) {
-    int n = t.length();
-    if (n < 20
-        || n == 21
-        || n > 30
-        || t.charAt(4) != '-'
-        || t.charAt(7) != '-'
-        || t.charAt(10) != 'T'
-        || t.charAt(13) != ':'
-        || t.charAt(16) != ':'
-        || t.charAt(n - 1) != 'Z'
-        || (n > 20 && t.charAt(19) != '.')) {
-      return null;
-    }
-    int nanos = 0;
-    for (int i = 20; i < 29; i++) {
-      int digit = i < n - 1 ? digit(t, i) : 0;
-      if (digit < 0) {
-        return null;
-      }
-      nanos = nanos * 10 + digit;
-    }
-    int[] parts = {0, 5, 8, 11, 14, 17};
-    int[] values = new int[parts.length];
-    for (int p = 0; p < parts.length; p++) {
-      int width = p == 0 ? 4 : 2;
-      for (int i = parts[p]; i < parts[p] + width; i++) {
-        int digit = digit(t, i);
-        if (digit < 0) {
-          return null;
-        }
-        values[p] = values[p] * 10 + digit;
-      }
-    }
-    try {
-      LocalDateTime.of(values[0], values[1], values[2], values[3], values[4], values[5], nanos);
-    } catch (DateTimeException e) {
-      return null;
-    }
-    // Instant.toString's text, without its formatter (the costliest step of a line once): the
-    // seconds as given, then the fraction in 3, 6 or 9 digits, none when zero.
-    String seconds = t.substring(0, 19);
-    if (nanos == 0) {
-      return seconds + "Z";
-    }
-    int fraction = nanos % 1_000_000 == 0 ? 3 : nanos % 1000 == 0 ? 6 : 9;
-    if (n == 21 + fraction) {
-      return t;
-    }
-    return seconds + "." + Integer.toString(1_000_000_000 + nanos).substring(1, 1 + fraction) + "Z";
-  }
-
-  private static int digit(String s, int i) {
-    char c = s.charAt(i);
-    return c >= '0' && c <= '9' ? c - '0' : -1;
   }
 
   /** Names the column a character position falls in, counting unquoted commas. */

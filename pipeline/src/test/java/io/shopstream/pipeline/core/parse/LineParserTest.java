@@ -80,12 +80,12 @@ class LineParserTest {
     assertInstanceOf(Skipped.class, parse(2, "\r".getBytes(StandardCharsets.UTF_8)));
   }
 
-  private static LineParser.Header header(String line) {
+  private static Header header(String line) {
     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
     return LineParser.header(bytes, bytes.length);
   }
 
-  private static Parsed parse(String line, LineParser.Header header) {
+  private static Parsed parse(String line, Header header) {
     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
     return LineParser.parse("file:///in/a.csv", 2, bytes, bytes.length, header);
   }
@@ -94,7 +94,7 @@ class LineParserTest {
   void aHeaderMapsColumnsByNameInAnyOrderAndCaseAndIgnoresExtraColumns() {
     String names =
         " User_ID ,event_id,coupon,product_id,product_name,category,price,EVENT_TYPE,timestamp";
-    LineParser.Header header = header(names);
+    Header header = header(names);
     Event e =
         assertInstanceOf(
                 Valid.class,
@@ -110,8 +110,7 @@ class LineParserTest {
 
   @Test
   void aHeaderLackingAColumnMakesEveryDataLineAHeaderMismatch() {
-    LineParser.Header header =
-        header("event_id,product_id,product_name,category,price,event_type,timestamp");
+    Header header = header("event_id,product_id,product_name,category,price,event_type,timestamp");
     ErrorRecord error =
         assertInstanceOf(
                 Invalid.class, parse("e1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", header))
