@@ -1,4 +1,4 @@
--- shopstream schema (SPEC.md section 6). Idempotent: the pipeline applies it at every start,
+-- shopstream schema (docs/reference.md). Idempotent: the pipeline applies it at every start,
 -- under an advisory lock so two pipelines starting together do not race.
 CREATE TABLE IF NOT EXISTS user_events (
     event_id     varchar(64)    PRIMARY KEY,

@@ -6,8 +6,9 @@ import java.util.Random;
 import java.util.function.UnaryOperator;
 
 /**
- * Turns a valid CSV line into an invalid one of a kind the pipeline must reject (SPEC.md section
- * 4). Each kind breaks exactly one rule, so the expected reason code is known.
+ * Turns a valid CSV line into an invalid one of a kind the pipeline must reject (docs/reference.md,
+ * "What is a valid event"). Each kind breaks exactly one rule, so the expected reason code is
+ * known.
  */
 final class FaultInjector {
 

@@ -35,7 +35,7 @@ import java.util.zip.GZIPInputStream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
- * Error replay (SPEC.md section 7, {@code runners/replay.sh}): the raw lines of the error records
+ * Error replay (docs/reference.md, {@code runners/replay.sh}): the raw lines of the error records
  * chosen (all, or by reason, file or time) go into new input files, with a header, in the input
  * folder, where the running pipeline validates them again: lines that pass are stored once, lines
  * that fail again become new error records. Each record is replayed once: {@code replayed_errors}

@@ -8,7 +8,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.StreamingOptions;
 
 /**
- * The pipeline's options (SPEC.md section 2). The SparkRunner's own ({@code --sparkMaster}, {@code
+ * The pipeline's options (docs/reference.md). The SparkRunner's own ({@code --sparkMaster}, {@code
  * --checkpointDir}, {@code --batchIntervalMillis}) are accepted too, and so are Beam's S3 ({@code
  * --endpoint}, {@code --awsRegion}) and HDFS ({@code --hdfsConfiguration}) options for landing
  * zones on {@code s3://} and {@code hdfs://}.

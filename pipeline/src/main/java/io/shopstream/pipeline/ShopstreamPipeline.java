@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * with it all.
  *
  * <pre>
- * WatchInputDir (versions not in the ledger) -> IngestFiles (one transaction per version)
+ * WatchInputDir (versions not in the ledger) -> IngestFiles (one transaction per group of versions)
  * </pre>
  */
 public final class ShopstreamPipeline {

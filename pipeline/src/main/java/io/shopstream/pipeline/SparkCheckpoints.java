@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Each SparkRunner run checkpoints into a folder of its own under {@code --checkpointDir}, so Spark
  * never resumes from an earlier run's checkpoint: the file ledger says what was ingested, and a
- * restore lost the output of the restarted pipeline's first reads (CrashRecoveryIT: after
- * "isTimeValid called with ... whereas the last valid time is ...", six files emitted were never
- * ingested). Runs whose checkpoint has not moved for {@link #STALE} are deleted.
+ * restore can lose the output of the restarted pipeline's first reads (Spark logs "isTimeValid
+ * called with ... whereas the last valid time is ..." and drops what they emit; see
+ * docs/decisions.md). Runs whose checkpoint has not moved for {@link #STALE} are deleted.
  *
  * <p>Local checkpoints are written through {@link LocalFileSystem}.
  */

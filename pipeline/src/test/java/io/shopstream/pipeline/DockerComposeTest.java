@@ -120,9 +120,9 @@ class DockerComposeTest {
   }
 
   @Test
-  void theStatusServerIsReachableFromTheHost() {
+  void theStatusServerIsReachableFromTheHostsLoopbackOnly() {
     assertTrue(list("pipeline", "command").contains("--statusHost=0.0.0.0"));
-    assertTrue(list("pipeline", "ports").contains("8088:8088"));
+    assertTrue(list("pipeline", "ports").contains("127.0.0.1:8088:8088"));
   }
 
   @Test
@@ -145,7 +145,7 @@ class DockerComposeTest {
       Map<String, String> env = (Map<String, String>) services.get(service).get("environment");
       assertTrue(env.containsKey("AWS_SECRET_ACCESS_KEY"), service + " has the S3 credentials");
     }
-    assertTrue(list("pipeline-s3", "ports").contains("8089:8088"));
+    assertTrue(list("pipeline-s3", "ports").contains("127.0.0.1:8089:8088"));
   }
 
   @Test

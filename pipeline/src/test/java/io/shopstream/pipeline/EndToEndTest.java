@@ -137,7 +137,7 @@ class EndToEndTest {
         "metrics account for every line: " + LandingScenario.EXPECTED_METRICS);
   }
 
-  /** SPEC.md section 3: every version is read once, and nothing that is not a regular file. */
+  /** docs/reference.md: every version is read once, and nothing that is not a regular file. */
   @ParameterizedTest
   @ValueSource(strings = {"DirectRunner", "SparkRunner"})
   void reLandedGrownAndOldFilesAreReadLinksAndFoldersNever(String runner) throws Exception {

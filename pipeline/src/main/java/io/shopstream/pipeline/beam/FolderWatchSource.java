@@ -23,7 +23,7 @@ import org.joda.time.Instant;
  * stamped with when it was handed out; the watermark is the current time. It stands where a reader
  * would expect {@code FileIO.match().continuously()}, a splittable DoFn the SparkRunner cannot
  * translate, and because PostgreSQL, not the runner's checkpoint, decides what has been ingested
- * (SPEC.md section 6).
+ * (docs/reference.md).
  *
  * <p>The checkpoint mark holds the versions in flight, trusted only by a reader in the JVM that
  * wrote it (the DirectRunner re-creates readers from marks as it goes): a restarted pipeline hands

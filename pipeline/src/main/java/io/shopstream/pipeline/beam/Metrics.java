@@ -9,7 +9,7 @@ import java.util.Map;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Gauge;
 
-/** The Beam metrics the pipeline reports (namespace {@value #NAMESPACE}); SPEC.md section 8. */
+/** The Beam metrics the pipeline reports (namespace {@value #NAMESPACE}); docs/reference.md. */
 public final class Metrics {
   public static final String NAMESPACE = "shopstream";
 

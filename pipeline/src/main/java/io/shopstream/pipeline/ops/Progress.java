@@ -7,7 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-/** Prints the run's numbers on the console at a fixed interval (SPEC.md section 8). */
+/** Prints the run's numbers on the console at a fixed interval (docs/reference.md). */
 public final class Progress implements AutoCloseable {
 
   private final ScheduledExecutorService timer =

@@ -3,7 +3,7 @@ package io.shopstream.pipeline.core.files;
 import java.io.Serializable;
 
 /**
- * One version of an input file: its path, size and modification time (SPEC.md section 3). A file
+ * One version of an input file: its path, size and modification time (docs/reference.md). A file
  * re-landed, grown or rewritten is a new version, ingested on its own.
  */
 public record FileVersion(String path, long size, long modifiedMillis) implements Serializable {

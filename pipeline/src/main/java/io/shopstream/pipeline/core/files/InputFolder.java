@@ -27,7 +27,7 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.MatchResult.Metadata;
 
 /**
- * The folder files land in (SPEC.md section 3): which input files it holds now, as {@link
+ * The folder files land in (docs/reference.md): which input files it holds now, as {@link
  * FileVersion}s, and their bytes. A local folder is read through {@code java.nio} so that symbolic
  * links are never followed, neither when listing nor when opening (Beam's local file system follows
  * them); any other path (s3://, hdfs://) goes through Beam's {@link FileSystems}.

@@ -17,7 +17,7 @@ import org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
- * The error records of one file version, as JSON Lines (SPEC.md section 7), written under a hidden
+ * The error records of one file version, as JSON Lines (docs/reference.md), written under a hidden
  * name as they are found and published under {@link FileVersion#errorFileName()} just before the
  * version's transaction commits. In a local folder the file's data is fsynced before the rename and
  * the folder after it, so once the ledger row that names the file commits, the records survive a

@@ -22,14 +22,15 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * Ingests a group of file versions found together, in one PostgreSQL transaction (SPEC.md sections
- * 3-7): every line is validated as it is read; valid events stream into a staging table with {@code
- * COPY}; the earliest line of each {@code event_id} goes on into {@code user_events} with {@code ON
- * CONFLICT DO NOTHING}, and the rows that were new into the one-minute event-time windows of {@code
- * event_stats_minute}; rejected lines go to each version's error file; and each version's ledger
- * row with its counts commits with all of it. So a version is ingested whole or not at all, and one
- * that was (a version handed out again) is skipped under its ledger lock, as is one another session
- * is ingesting: every reader is handed every version, and they share them out this way.
+ * Ingests a group of file versions found together, in one PostgreSQL transaction
+ * (docs/reference.md): every line is validated as it is read; valid events stream into a staging
+ * table with {@code COPY}; the earliest line of each {@code event_id} goes on into {@code
+ * user_events} with {@code ON CONFLICT DO NOTHING}, and the rows that were new into the one-minute
+ * event-time windows of {@code event_stats_minute}; rejected lines go to each version's error file;
+ * and each version's ledger row with its counts commits with all of it. So a version is ingested
+ * whole or not at all, and one that was (a version handed out again) is skipped under its ledger
+ * lock, as is one another session is ingesting: every reader is handed every version, and they
+ * share them out this way.
  *
  * <p>Any failure rolls the attempt back, and the group is tried again with backoff, for ever,
  * reading the files again: nothing is dropped. A row the database refuses for a data reason is

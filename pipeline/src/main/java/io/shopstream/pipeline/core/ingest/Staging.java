@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * per-connection staging table with {@code COPY}, the fastest way into PostgreSQL, and go on with
  * {@code INSERT ... SELECT ... ON CONFLICT DO NOTHING} a chunk at a time. A chunk is what was
  * staged when it passed {@code chunkBytes}, so a large version is stored as it is read, in the same
- * transaction: one statement for a file of 1M lines spilled its sort and its staging table to disk
- * and took a third longer than twenty of 50k. Of an id in two chunks the earlier one's row is
- * stored (its insert came first), so the earliest line still wins (SPEC.md section 5).
+ * transaction, and no sort or staging table grows with the file (one statement for a large file
+ * spills them to disk). Of an id in two chunks the earlier one's row is stored (its insert came
+ * first), so the earliest line still wins (docs/reference.md).
  */
 final class Staging implements AutoCloseable {
 
@@ -36,8 +36,8 @@ final class Staging implements AutoCloseable {
 
   /**
    * Staged rows are numbered ({@code seq}) in the order of their versions and lines, each with the
-   * number of its file in {@code ingest_files} (a path on every row was a third of the bytes
-   * PostgreSQL parsed); the window counts of the rows stored wait in {@code ingest_windows} until
+   * number of its file in {@code ingest_files} (a path on every row would be a third of the bytes
+   * PostgreSQL parses); the window counts of the rows stored wait in {@code ingest_windows} until
    * just before the commit.
    */
   static final String TABLES =

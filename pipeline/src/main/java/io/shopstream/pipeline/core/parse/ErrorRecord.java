@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 
 /**
- * A rejected input line with its failure context (the dead letter of SPEC.md section 7): it keeps
+ * A rejected input line with its failure context (the dead letter of docs/reference.md): it keeps
  * the original line so nothing is lost, and says where it came from and why it was refused.
  */
 public record ErrorRecord(
     String source, long line, Reason reason, String message, String raw, String detectedAt) {
 
-  /** The reason codes of SPEC.md section 7. */
+  /** The reason codes of docs/reference.md. */
   public enum Reason {
     FIELD_COUNT,
     MALFORMED_CSV,

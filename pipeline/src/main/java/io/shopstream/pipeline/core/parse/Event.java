@@ -5,7 +5,7 @@ import java.util.List;
 import org.apache.commons.csv.CSVFormat;
 
 /**
- * A valid event (SPEC.md section 4) with where it came from. {@code price} is the validated decimal
+ * A valid event (docs/reference.md) with where it came from. {@code price} is the validated decimal
  * text and {@code eventTime} a UTC ISO-8601 instant, both as PostgreSQL parses them.
  */
 public record Event(

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The columns a file's first line names, in any order and case (SPEC.md section 3): where each of
+ * The columns a file's first line names, in any order and case (docs/reference.md): where each of
  * {@link LineParser#COLUMNS} is in the file's lines, and which of them it lacks.
  */
 public record Header(List<String> names, int[] positions, List<String> missing) {

@@ -15,7 +15,7 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
 /**
- * Validates one physical line of an input file against SPEC.md sections 3-4. Pure and stateless, so
+ * Validates one physical line of an input file against docs/reference.md. Pure and stateless, so
  * every rule is unit-tested without a pipeline. The first rule a line breaks is the reason it is
  * rejected.
  */
@@ -192,7 +192,7 @@ public final class LineParser {
     return new Split(parsed, null, null);
   }
 
-  /** Checks the eight fields, in {@link #COLUMNS} order, against SPEC.md section 4. */
+  /** Checks the eight fields, in {@link #COLUMNS} order, against docs/reference.md. */
   private static Parsed validate(String source, long lineNumber, String line, String[] fields) {
     for (int i = 0; i < fields.length; i++) {
       if (fields[i].isEmpty()) {

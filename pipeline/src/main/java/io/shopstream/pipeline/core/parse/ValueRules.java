@@ -7,7 +7,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
-/** The rules for a price and a timestamp (SPEC.md section 4), read by hand where it is hot. */
+/** The rules for a price and a timestamp (docs/reference.md), read by hand where it is hot. */
 final class ValueRules {
 
   /** A price is below 100000000: at most this many digits before the point. */
@@ -20,7 +20,7 @@ final class ValueRules {
     if (price.startsWith("-")) {
       return "'" + price + "' is negative";
     }
-    // \d+(\.\d{1,2})? checked by hand: a regex and a BigDecimal per line were a tenth of parsing.
+    // \d+(\.\d{1,2})? checked by hand: a regex and a BigDecimal per line cost a tenth of parsing.
     int dot = price.indexOf('.');
     int whole = dot < 0 ? price.length() : dot;
     int fraction = dot < 0 ? 0 : price.length() - dot - 1;

@@ -21,7 +21,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The file ledger, {@code ingested_files} (SPEC.md section 6): one row per committed file version,
+ * The file ledger, {@code ingested_files} (docs/reference.md): one row per committed file version,
  * written in the transaction that stores the version's rows. It alone says what was ingested.
  */
 public final class Ledger {
