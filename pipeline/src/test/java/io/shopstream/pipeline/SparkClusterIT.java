@@ -30,9 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real Spark standalone cluster on 127.0.0.1 (a master and two workers of one core each, from
  * Spark's Maven jars), the bundled jar submitted with Spark's own SparkSubmit. The landing scenario
- * is checked in PostgreSQL and in the error folder; then files are read on both workers (the
- * ledger's {@code read_by}), and one worker is killed with SIGKILL, executor and all, while files
- * are being ingested: every event must be stored once and every error record written once.
+ * is checked in PostgreSQL and in the error folder; then a worker whose executor is inside an
+ * ingest transaction is killed with SIGKILL, executor and all: every event must be stored once,
+ * every error record written once, and nothing committed by the dead executor after its death.
+ * (Which worker reads which file is Spark's placement, not guaranteed to spread: the test does not
+ * assert it.)
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class SparkClusterIT {
@@ -111,9 +113,8 @@ class SparkClusterIT {
                     + " WHERE path LIKE '%events-%' GROUP BY 1 ORDER BY 1");
         String figures = figures(database, shares);
 
-        // Both large files land together: the two workers' readers share them out, each inside a
-        // transaction on one at the same time (work not spread over the workers never gets
-        // there). Then one of them is lost, executor and all; five more files land after.
+        // The large files land, and a worker whose executor is inside a transaction on one of them
+        // is lost, executor and all; five more files land after the loss.
         for (Path file : large) {
           GeneratedFiles.land(file, in);
         }
@@ -122,9 +123,9 @@ class SparkClusterIT {
         awaitTrue(
             () -> {
               ingesting.set(ingesting(database, workers));
-              return ingesting.get().size() == 2;
+              return !ingesting.get().isEmpty();
             },
-            "both workers ingesting a large file at once");
+            "a worker ingesting a large file");
         JavaProcess doomed = ingesting.get().get(0); // asked once: a second look may find it done
         List<ProcessHandle> executors = doomed.process.toHandle().descendants().toList();
         List<String> doomedReaders = executors.stream().map(p -> p.pid() + "@").toList();

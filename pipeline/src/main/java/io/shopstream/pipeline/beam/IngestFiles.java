@@ -54,7 +54,7 @@ public final class IngestFiles
    * DirectRunner hands a bundle a few elements, Spark a micro-batch's listing, and a group is as
    * many small versions as fit one transaction.
    */
-  static final class IngestFn extends DoFn<List<FileVersion>, FileVersion> {
+  private static final class IngestFn extends DoFn<List<FileVersion>, FileVersion> {
     private final JdbcConfig database;
     private final String errorDir;
     private final ProcessedFiles processed;

@@ -15,6 +15,7 @@ import io.shopstream.pipeline.core.ingest.GroupIngest;
 import io.shopstream.pipeline.core.parse.ErrorRecord;
 import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.Ledger;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +28,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
+import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Reify;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TimestampedValue;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,37 +84,51 @@ class IngestFilesTest {
     pipeline.run().waitUntilFinish();
   }
 
-  /** The DoFn driven by hand: one bundle, as the watcher's read hands a micro-batch over. */
+  /** The core's group ingest, without Beam: one group, as the watcher hands a listing over. */
   private void ingestAsOneBundle(FileVersion... versions) throws Exception {
     ingestAsOneBundle(GroupIngest.CHUNK_BYTES, versions);
   }
 
   private void ingestAsOneBundle(long chunkBytes, FileVersion... versions) throws Exception {
-    IngestFiles.IngestFn fn =
-        new IngestFiles.IngestFn(database, errors.toString(), ProcessedFiles.KEEP, chunkBytes);
-    fn.setup();
-    fn.startBundle();
-    fn.processElement(List.of(versions), Instant.now());
-    fn.finishBundle(
-        fn.new FinishBundleContext() {
-          @Override
-          public org.apache.beam.sdk.options.PipelineOptions getPipelineOptions() {
-            return org.apache.beam.sdk.options.PipelineOptionsFactory.create();
-          }
+    GroupIngest ingest =
+        new GroupIngest(database, errors.toString(), ProcessedFiles.KEEP, chunkBytes, NO_METRICS);
+    java.time.Instant now = java.time.Instant.now();
+    ingest.ingest(Arrays.stream(versions).map(v -> new GroupIngest.Found(v, now)).toList());
+  }
 
-          @Override
-          public void output(
-              FileVersion output,
-              Instant timestamp,
-              org.apache.beam.sdk.transforms.windowing.BoundedWindow window) {}
+  private static final GroupIngest.Listener NO_METRICS =
+      new GroupIngest.Listener() {
+        @Override
+        public void committed(Ledger.Entry entry) {}
 
-          @Override
-          public <T> void output(
-              org.apache.beam.sdk.values.TupleTag<T> tag,
-              T output,
-              Instant timestamp,
-              org.apache.beam.sdk.transforms.windowing.BoundedWindow window) {}
-        });
+        @Override
+        public void retrying() {}
+
+        @Override
+        public void transaction(long writeMillis, long commitMillis) {}
+      };
+
+  /**
+   * The transform's output: each version committed, once, stamped with when it was found; a version
+   * handed twice, or no longer on disk, is not output again or at all.
+   */
+  @Test
+  void outputsEachVersionCommittedOnceStampedWithWhenItWasFound(TestPipeline pipeline)
+      throws Exception {
+    FileVersion a = write("a.csv", "e1,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z");
+    FileVersion b = write("b.csv", "e2,u1,p1,Shoes,Clothing,1,view,2026-01-01T10:00:00Z", "bad");
+    FileVersion gone = new FileVersion(in.resolve("gone.csv").toString(), 10, 0);
+    Instant found = new Instant(1_767_261_600_000L);
+    PCollection<FileVersion> committed =
+        pipeline
+            .apply(
+                Create.timestamped(TimestampedValue.of(List.of(a, gone, b, a), found))
+                    .withCoder(FileVersionCoders.LIST))
+            .apply(new IngestFiles(database, errors.toString(), ProcessedFiles.KEEP));
+    PAssert.that(committed.apply(Reify.timestamps()))
+        .containsInAnyOrder(TimestampedValue.of(a, found), TimestampedValue.of(b, found));
+    pipeline.run().waitUntilFinish();
+    assertEquals(2, TestDatabase.count(database, "SELECT count(*) FROM ingested_files"));
   }
 
   private List<List<String>> ledger() throws SQLException {

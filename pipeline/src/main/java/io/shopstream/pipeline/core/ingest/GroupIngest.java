@@ -14,7 +14,6 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,18 +96,18 @@ public final class GroupIngest {
    * --processedAction}) and returned, in commit order.
    *
    * <p>A version whose lock an attempt of this reader held when it failed is waited for until it
-   * commits: the failed attempt's session may hold its lock on the server until the server's own
-   * timeout ends it, and a version left to a lock holder that is gone would wait for the watcher to
-   * hand it out again.
+   * commits: the failed attempt's session may still hold its lock on the server (the next attempt
+   * ends it, see {@link FailedAttempts}), and a version left to a lock holder that is gone would
+   * wait for the watcher to hand it out again.
    */
   public List<Ledger.Entry> ingest(List<Found> group) throws InterruptedException {
     Retries retries = new Retries();
-    Set<FileVersion> held = new HashSet<>();
+    FailedAttempts failed = new FailedAttempts();
     List<Ledger.Entry> committed = new ArrayList<>();
     List<Found> todo = group;
     while (!todo.isEmpty()) {
       try {
-        Attempt done = attempt(todo, held);
+        Attempt done = attempt(todo, failed);
         for (Ledger.Entry entry : done.committed()) {
           processed.apply(entry.version());
           listener.committed(entry);
@@ -116,7 +115,7 @@ public final class GroupIngest {
         }
         todo =
             todo.stream()
-                .filter(f -> held.contains(f.version()))
+                .filter(f -> failed.held.contains(f.version()))
                 .filter(f -> done.lockedElsewhere().contains(f.version()))
                 .toList();
         if (!todo.isEmpty()) {
@@ -136,19 +135,19 @@ public final class GroupIngest {
    */
   private record Attempt(List<Ledger.Entry> committed, Set<FileVersion> lockedElsewhere) {}
 
-  /**
-   * One attempt at a group, in one transaction. The versions it locks are added to {@code held}.
-   */
-  private Attempt attempt(List<Found> group, Set<FileVersion> held)
+  /** One attempt at a group, in one transaction, after ending what failed ones left behind. */
+  private Attempt attempt(List<Found> group, FailedAttempts failed)
       throws SQLException, IOException {
     // Oldest first within the group: of an id in two of its files, the older file's row is stored.
     List<Found> ordered = new ArrayList<>(group);
     ordered.sort(Comparator.comparing(Found::version, VersionOrder.OLDEST_FIRST));
     try (Connection connection = dataSource.getConnection()) {
+      failed.endSessions(connection);
+      failed.starting(connection);
       connection.setAutoCommit(false);
       Map<FileVersion, ErrorFile> errorFiles = new LinkedHashMap<>();
       try {
-        Claim claim = Claim.take(connection, ordered, held);
+        Claim claim = Claim.take(connection, ordered, failed.held);
         for (Found found : ordered) {
           if (claim.ours().contains(found.version())) {
             errorFiles.put(found.version(), new ErrorFile(errorDir, found.version()));
@@ -157,6 +156,7 @@ public final class GroupIngest {
         List<Ledger.Entry> entries = commit(connection, ordered, errorFiles);
         return new Attempt(entries, claim.lockedElsewhere());
       } catch (SQLException e) {
+        failed.failed();
         // Closed for good, so the pool drops it: pgjdbc does not mark a connection broken by an
         // I/O error in COPY, and the pool would hand that dead connection to every retry.
         connection.abort(Runnable::run);
