@@ -67,9 +67,7 @@ class FaultsIT {
     Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = mounts.lazyFs(work.resolve("error"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
-    for (Path file : files) {
-      GeneratedFiles.land(file, in);
-    }
+    GeneratedFiles.land(files, in);
     JavaProcess pipeline = start("run", direct(database.url(), in, errors));
     awaitTrue(() -> committed(database) == files.size(), "every file committed");
     pipeline.kill();
@@ -91,9 +89,7 @@ class FaultsIT {
     int statusPort = Ports.free();
     try (TcpProxy proxy = proxy(database)) {
       start("run", direct(viaProxy(database, proxy), in, errors, statusPort));
-      for (Path file : files) {
-        GeneratedFiles.land(file, in);
-      }
+      GeneratedFiles.land(files, in);
       awaitTrue(() -> committed(database) >= 1, "a file committed");
       TestDatabase.awaitWrite(database);
       proxy.freeze();
@@ -115,9 +111,7 @@ class FaultsIT {
     Path errors = mounts.tmpfs(work.resolve("error"), 1 << 20);
     Path filler = fill(errors.resolve("filler"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
-    for (Path file : files) {
-      GeneratedFiles.land(file, in);
-    }
+    GeneratedFiles.land(files, in);
     JavaProcess pipeline = start("run", direct(database.url(), in, errors));
     awaitTrue(
         () -> Files.readString(pipeline.log).contains("No space left on device"),
@@ -140,9 +134,7 @@ class FaultsIT {
     Path errors = Files.createDirectories(work.resolve("error"));
     Path archive = mounts.lazyFs(work.resolve("archive"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
-    for (Path file : files) {
-      GeneratedFiles.land(file, in);
-    }
+    GeneratedFiles.land(files, in);
     start("run", archiving(database, in, errors, archive));
     awaitTrue(() -> names(in).isEmpty(), "the input folder emptied");
     assertArchivedWhole(files, archive);
@@ -162,9 +154,7 @@ class FaultsIT {
     Path errors = Files.createDirectories(work.resolve("error"));
     Path archive = mounts.tmpfs(work.resolve("archive"), 64 << 20); // another file system
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
-    for (Path file : files) {
-      GeneratedFiles.land(file, in);
-    }
+    GeneratedFiles.land(files, in);
     mounts.readOnly(in);
     List<String> args = archiving(database, in, errors, archive);
     JavaProcess first = start("run1", args);
@@ -202,9 +192,7 @@ class FaultsIT {
         args.add("--checkpointDir=" + work.resolve("checkpoint"));
       }
       start("run", args);
-      for (Path file : files) {
-        GeneratedFiles.land(file, in);
-      }
+      GeneratedFiles.land(files, in);
       for (int restart = 0; restart < 3 && committed(database) < files.size(); restart++) {
         TestDatabase.awaitWrite(database);
         proxy.cut();
@@ -246,9 +234,7 @@ class FaultsIT {
     GeneratedFiles.land(deleted, in);
     TestDatabase.awaitWrite(database);
     Files.delete(in.resolve(deleted.getFileName()));
-    for (Path file : small) {
-      GeneratedFiles.land(file, in);
-    }
+    GeneratedFiles.land(small, in);
     awaitTrue(() -> committed(database) == 5, "the small files committed");
 
     List<Path> landed = new ArrayList<>(small);

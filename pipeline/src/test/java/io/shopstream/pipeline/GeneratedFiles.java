@@ -34,7 +34,7 @@ public final class GeneratedFiles {
    * What files landed in a folder must give: the first valid event of each id, and the error
    * records by {@code source:line} with their reason codes.
    */
-  public record Expected(Map<String, Event> events, Map<String, String> errors) {
+  public record Expected(Map<String, Event> events, Map<String, String> errors, long lines) {
     public BigDecimal priceSum() {
       return events.values().stream().map(Event::price).reduce(BigDecimal.ZERO, BigDecimal::add);
     }
@@ -93,6 +93,13 @@ public final class GeneratedFiles {
     Files.move(temp, folder.resolve(file.getFileName()));
   }
 
+  /** Lands copies of the files, one after the other. */
+  public static void land(List<Path> files, Path folder) throws Exception {
+    for (Path file : files) {
+      land(file, folder);
+    }
+  }
+
   /** What these generated files, landed in {@code folder} in this order, must give. */
   public static Expected expected(List<Path> files, Path folder) throws Exception {
     return expected(files, folder, Map.of());
@@ -111,34 +118,34 @@ public final class GeneratedFiles {
             .add(node);
       }
     }
-    Expected expected = new Expected(new HashMap<>(), new HashMap<>());
+    Map<String, Event> events = new HashMap<>();
+    Map<String, String> errors = new HashMap<>();
+    long lineCount = 0;
     Set<String> names = new HashSet<>();
     for (Path file : files) {
       String name = file.getFileName().toString();
       names.add(name);
       String source = folder.resolve(name).toString();
       List<JsonNode> lines = truth.get(name);
-      for (JsonNode line : lines.subList(0, keptLines.getOrDefault(file, lines.size()))) {
+      List<JsonNode> kept = lines.subList(0, keptLines.getOrDefault(file, lines.size()));
+      lineCount += kept.size();
+      for (JsonNode line : kept) {
         switch (line.get("kind").asText()) {
           case "event" ->
-              expected
-                  .events()
-                  .putIfAbsent(
+              events.putIfAbsent(
+                  line.get("event_id").asText(),
+                  new Event(
                       line.get("event_id").asText(),
-                      new Event(
-                          line.get("event_id").asText(),
-                          line.get("category").asText(),
-                          line.get("event_type").asText(),
-                          new BigDecimal(line.get("price").asText())));
+                      line.get("category").asText(),
+                      line.get("event_type").asText(),
+                      new BigDecimal(line.get("price").asText())));
           case "invalid" ->
-              expected
-                  .errors()
-                  .put(source + ":" + line.get("line").asInt(), line.get("reason").asText());
+              errors.put(source + ":" + line.get("line").asInt(), line.get("reason").asText());
           default -> {} // a header, or a duplicate of an event already expected
         }
       }
     }
-    return expected;
+    return new Expected(events, errors, lineCount);
   }
 
   /**
@@ -174,15 +181,16 @@ public final class GeneratedFiles {
             List.of(
                 "" + files.size(),
                 "" + files.size(),
+                "" + expected.lines(),
                 "" + expected.errors().size(),
                 "" + expected.events().size(),
                 "0")),
         TestDatabase.query(
             database,
-            "SELECT count(*), count(DISTINCT path), sum(errors), sum(stored),"
+            "SELECT count(*), count(DISTINCT path), sum(lines), sum(errors), sum(stored),"
                 + " count(*) FILTER (WHERE lines <> stored + duplicates + skipped + errors)"
                 + " FROM ingested_files"),
-        "one balanced ledger row per file: rows, paths, errors, stored, unbalanced");
+        "one balanced ledger row per file: rows, paths, lines, errors, stored, unbalanced");
     LandingScenario.assertWindowsMatchEvents(database);
   }
 }
