@@ -19,6 +19,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,6 +54,14 @@ public final class ReplayErrors {
 
   /** A record chosen: the error file it is in, and its source, line, reason and raw line. */
   record Chosen(String errorFile, String source, long line, String reason, String raw) {}
+
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMddHHmmssSSS").withZone(ZoneOffset.UTC);
+
+  /** The replay files' time stamp: UTC to the millisecond, digits only. */
+  static String stamp(Instant now) {
+    return STAMP.format(now);
+  }
 
   public static void main(String[] args) throws Exception {
     ReplayOptions options;
@@ -130,7 +140,7 @@ public final class ReplayErrors {
           byHeader.computeIfAbsent(header, h -> new ArrayList<>()).add(record);
         }
       }
-      String stamp = Instant.now().toString().replaceAll("[^0-9]", "").substring(0, 17);
+      String stamp = stamp(Instant.now());
       int file = 0;
       try (PreparedStatement log =
           connection.prepareStatement(

@@ -12,6 +12,7 @@ import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.Pipeline;
@@ -97,5 +98,12 @@ class ReplayErrorsTest {
     assertEquals(1, again.size(), "the line that is still bad fails again, once");
     assertEquals("BAD_PRICE", again.get(0).get("reason").asText());
     assertTrue(again.get(0).get("raw").asText().startsWith("u2,e2,"), "under its file's header");
+  }
+
+  @Test
+  void replayFilesAreStampedToTheMillisecondAlsoOnAWholeSecond() {
+    assertEquals("20261202180102000", ReplayErrors.stamp(Instant.parse("2026-12-02T18:01:02Z")));
+    assertEquals(
+        "20261202180102123", ReplayErrors.stamp(Instant.parse("2026-12-02T18:01:02.123456Z")));
   }
 }

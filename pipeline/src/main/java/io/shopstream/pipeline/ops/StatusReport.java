@@ -39,7 +39,7 @@ public final class StatusReport {
   private static final int TIMEOUT_SECONDS = 3;
 
   private static final String FILE_COLUMNS =
-      "file_id, path, size, found_at, committed_at, lines, stored, duplicates, skipped, errors,"
+      "file_id, path, size, modified_at, found_at, committed_at, lines, stored, duplicates, skipped, errors,"
           + " errors_by_reason, error_file, read_by";
 
   private final PipelineResult result;

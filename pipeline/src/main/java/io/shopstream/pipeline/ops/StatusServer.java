@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class StatusServer implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(StatusServer.class);
-  private static final Pattern FILE = Pattern.compile("/api/files/(\\d+)");
-  private static final Pattern ERRORS = Pattern.compile("/errors/(\\d+)");
+  private static final Pattern FILE = Pattern.compile("/api/files/(\\d{1,18})");
+  private static final Pattern ERRORS = Pattern.compile("/errors/(\\d{1,18})");
   private static final int MAX_PAGE_SIZE = 500;
 
   private final HttpServer server;

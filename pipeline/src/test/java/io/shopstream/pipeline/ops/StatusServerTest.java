@@ -213,9 +213,15 @@ class StatusServerTest {
     JsonNode newest = page.get("files").get(0);
     JsonNode one = get("api/files/" + newest.get("file_id").asText());
     assertEquals(newest, one);
+    assertEquals(
+        Files.getLastModifiedTime(Path.of(one.get("path").asText())).toMillis(),
+        one.get("modified_at").asLong(),
+        "the row names its version: path, size and modification time");
     String errors = body("errors/" + newest.get("file_id").asText()).body();
     assertEquals(newest.get("errors").asLong(), errors.lines().count(), "its error file");
     assertEquals(404, body("api/files/999999").statusCode());
+    assertEquals(404, body("api/files/abc").statusCode());
+    assertEquals(404, body("api/files/99999999999999999999").statusCode());
   }
 
   @Test
