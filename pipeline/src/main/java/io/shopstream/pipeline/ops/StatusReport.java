@@ -124,7 +124,9 @@ public final class StatusReport {
           rows(
               connection,
               "SELECT (extract(epoch FROM minute) * 1000)::bigint AS at, category,"
-                  + " sum(events) AS events, sum(revenue) AS revenue FROM event_stats_minute"
+                  + " sum(events) AS events,"
+                  + " coalesce(sum(revenue) FILTER (WHERE event_type = 'purchase'), 0) AS revenue"
+                  + " FROM event_stats_minute"
                   + " WHERE minute > (SELECT max(minute) FROM event_stats_minute)"
                   + " - interval '1 hour' GROUP BY 1, 2 ORDER BY 1, 2"));
     }

@@ -14,6 +14,7 @@ import io.shopstream.pipeline.TcpProxy;
 import io.shopstream.pipeline.TestDatabase;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -206,6 +207,21 @@ class StatusServerTest {
     assertTrue(transactions >= 1, "write latency observed");
     assertEquals(transactions, m.get("shopstream_write_seconds_bucket{le=+Inf}"));
     assertEquals(transactions, m.get("shopstream_commit_seconds_count"));
+
+    BigDecimal revenue = BigDecimal.ZERO;
+    for (JsonNode minute : get("api/status").get("minutes")) {
+      revenue = revenue.add(minute.get("revenue").decimalValue());
+    }
+    assertEquals(
+        TestDatabase.query(
+                database,
+                "SELECT sum(price) FROM user_events WHERE event_type = 'purchase'"
+                    + " AND date_bin('1 minute', event_time, timestamptz 'epoch')"
+                    + " > (SELECT max(minute) FROM event_stats_minute) - interval '1 hour'")
+            .get(0)
+            .get(0),
+        revenue.setScale(2).toPlainString(),
+        "revenue is the purchases' prices, not every event's");
 
     JsonNode page = get("api/files?page=0&size=2");
     assertEquals(files.size(), page.get("total").asInt());
