@@ -24,6 +24,8 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,8 +53,16 @@ class FaultsIT {
 
   private final Mounts mounts = new Mounts();
   private final List<JavaProcess> pipelines = new ArrayList<>();
+  private JdbcConfig database;
+  private Path in;
 
-  @org.junit.jupiter.api.AfterEach
+  @BeforeEach
+  void databaseAndInputFolder() throws IOException {
+    database = fresh.config();
+    in = Files.createDirectories(work.resolve("raw"));
+  }
+
+  @AfterEach
   void cleanUp() throws Exception {
     for (JavaProcess pipeline : pipelines) {
       pipeline.kill();
@@ -63,13 +73,11 @@ class FaultsIT {
   @Test
   void aPowerCutAfterCommitKeepsEveryErrorRecordOfEveryCommittedVersion() throws Exception {
     Mounts.assumeLazyFs("FaultsIT power cut");
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = mounts.lazyFs(work.resolve("error"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
     GeneratedFiles.land(files, in);
     JavaProcess pipeline = start("run", direct(database.url(), in, errors));
-    awaitTrue(() -> committed(database) == files.size(), "every file committed");
+    awaitTrue(() -> committed() == files.size(), "every file committed");
     pipeline.kill();
     mounts.powerCut();
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
@@ -82,22 +90,19 @@ class FaultsIT {
    */
   @Test
   void aDatabaseHostThatVanishesIsNoticedAndWorkResumesOnNewConnections() throws Exception {
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 12, 5000, 11);
     int statusPort = Ports.free();
-    try (TcpProxy proxy = proxy(database)) {
-      start("run", direct(viaProxy(database, proxy), in, errors, statusPort));
+    try (TcpProxy proxy = proxy()) {
+      start("run", direct(viaProxy(proxy), in, errors, statusPort));
       GeneratedFiles.land(files, in);
-      awaitTrue(() -> committed(database) >= 1, "a file committed");
+      awaitTrue(() -> committed() >= 1, "a file committed");
       TestDatabase.awaitWrite(database);
       proxy.freeze();
       long frozenAt = System.nanoTime();
       awaitTrue(() -> health(statusPort) == 503, "/health says the database does not answer");
       proxy.thaw();
-      awaitWithin(
-          frozenAt, 2, () -> committed(database) == files.size(), "all files committed in 2 min");
+      awaitWithin(frozenAt, 2, () -> committed() == files.size(), "all files committed in 2 min");
       awaitTrue(() -> health(statusPort) == 200, "/health well again");
     }
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
@@ -106,8 +111,6 @@ class FaultsIT {
   @Test
   void anErrorFolderThatFillsUpHoldsCommitsBackUntilThereIsRoomAgain() throws Exception {
     Mounts.assumeRoot("FaultsIT full error folder");
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = mounts.tmpfs(work.resolve("error"), 1 << 20);
     Path filler = fill(errors.resolve("filler"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
@@ -116,9 +119,9 @@ class FaultsIT {
     awaitTrue(
         () -> Files.readString(pipeline.log).contains("No space left on device"),
         "a write of error records failing for want of space");
-    assertEquals(0, committed(database), "nothing committed without its error records");
+    assertEquals(0, committed(), "nothing committed without its error records");
     Files.delete(filler);
-    awaitTrue(() -> committed(database) == files.size(), "every file committed");
+    awaitTrue(() -> committed() == files.size(), "every file committed");
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
   }
 
@@ -129,13 +132,11 @@ class FaultsIT {
   @Test
   void archivingOntoAFileSystemWithoutModificationTimesNeitherLoopsNorLoses() throws Exception {
     Mounts.assumeLazyFs("FaultsIT archive onto LazyFS");
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     Path archive = mounts.lazyFs(work.resolve("archive"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
     GeneratedFiles.land(files, in);
-    start("run", archiving(database, in, errors, archive));
+    start("run", archiving(errors, archive));
     awaitTrue(() -> names(in).isEmpty(), "the input folder emptied");
     assertArchivedWhole(files, archive);
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
@@ -149,17 +150,15 @@ class FaultsIT {
   @Test
   void aCrashBetweenArchiveCopyAndRemovalResumesWithoutASecondCopy() throws Exception {
     Mounts.assumeRoot("FaultsIT crash between archive copy and removal");
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     Path archive = mounts.tmpfs(work.resolve("archive"), 64 << 20); // another file system
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
     GeneratedFiles.land(files, in);
     mounts.readOnly(in);
-    List<String> args = archiving(database, in, errors, archive);
+    List<String> args = archiving(errors, archive);
     JavaProcess first = start("run1", args);
     awaitTrue(
-        () -> committed(database) == files.size() && names(archive).size() == files.size(),
+        () -> committed() == files.size() && names(archive).size() == files.size(),
         "every file committed and copied, none removed");
     awaitTrue(
         () -> Files.readString(first.log).contains("Read-only file system"), "a removal refused");
@@ -180,12 +179,10 @@ class FaultsIT {
   @ParameterizedTest
   @ValueSource(strings = {"DirectRunner", "SparkRunner"})
   void postgresRestartedDuringACopyLosesAndDuplicatesNothing(String runner) throws Exception {
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 20_000, 5);
-    try (TcpProxy proxy = proxy(database)) {
-      List<String> args = new ArrayList<>(direct(viaProxy(database, proxy), in, errors));
+    try (TcpProxy proxy = proxy()) {
+      List<String> args = new ArrayList<>(direct(viaProxy(proxy), in, errors));
       if (runner.equals("SparkRunner")) {
         args.set(0, "--runner=SparkRunner");
         args.add("--sparkMaster=local[2]");
@@ -193,7 +190,7 @@ class FaultsIT {
       }
       start("run", args);
       GeneratedFiles.land(files, in);
-      for (int restart = 0; restart < 3 && committed(database) < files.size(); restart++) {
+      for (int restart = 0; restart < 3 && committed() < files.size(); restart++) {
         TestDatabase.awaitWrite(database);
         proxy.cut();
         TestDatabase.execute(
@@ -203,7 +200,7 @@ class FaultsIT {
         TimeUnit.SECONDS.sleep(3); // the server is down this long
         proxy.restore();
       }
-      awaitTrue(() -> committed(database) == files.size(), "every file committed");
+      awaitTrue(() -> committed() == files.size(), "every file committed");
     }
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
   }
@@ -214,8 +211,6 @@ class FaultsIT {
    */
   @Test
   void aFileTruncatedOrDeletedWhileItIsReadIsNeverHalfStored() throws Exception {
-    JdbcConfig database = fresh.config();
-    Path in = Files.createDirectories(work.resolve("raw"));
     Path errors = Files.createDirectories(work.resolve("error"));
     List<Path> big = GeneratedFiles.generate(work.resolve("big"), 2, 400_000, 3);
     List<Path> small = GeneratedFiles.generate(work.resolve("small"), 4, 13);
@@ -228,14 +223,14 @@ class FaultsIT {
     try (FileChannel file = FileChannel.open(in.resolve(truncated.getFileName()), WRITE)) {
       file.truncate(endOfLine(truncated, kept));
     }
-    awaitTrue(() -> committed(database) == 1, "the truncated version committed");
+    awaitTrue(() -> committed() == 1, "the truncated version committed");
 
     Path deleted = big.get(1);
     GeneratedFiles.land(deleted, in);
     TestDatabase.awaitWrite(database);
     Files.delete(in.resolve(deleted.getFileName()));
     GeneratedFiles.land(small, in);
-    awaitTrue(() -> committed(database) == 5, "the small files committed");
+    awaitTrue(() -> committed() == 5, "the small files committed");
 
     List<Path> landed = new ArrayList<>(small);
     landed.add(0, truncated);
@@ -286,24 +281,24 @@ class FaultsIT {
         "--jdbcUrl=" + jdbcUrl);
   }
 
-  private static List<String> archiving(JdbcConfig database, Path in, Path errors, Path archive) {
+  private List<String> archiving(Path errors, Path archive) {
     List<String> args = new ArrayList<>(direct(database.url(), in, errors));
     args.add("--processedAction=archive");
     args.add("--archiveDir=" + archive);
     return args;
   }
 
-  private static TcpProxy proxy(JdbcConfig database) throws IOException {
+  private TcpProxy proxy() throws IOException {
     URI server = URI.create(database.url().substring("jdbc:".length()));
     return new TcpProxy(server.getHost(), server.getPort());
   }
 
-  private static String viaProxy(JdbcConfig database, TcpProxy proxy) {
+  private String viaProxy(TcpProxy proxy) {
     URI server = URI.create(database.url().substring("jdbc:".length()));
     return database.url().replace(":" + server.getPort() + "/", ":" + proxy.port() + "/");
   }
 
-  private static long committed(JdbcConfig database) throws Exception {
+  private long committed() throws Exception {
     return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
   }
 

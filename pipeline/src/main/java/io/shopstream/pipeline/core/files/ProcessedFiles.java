@@ -58,10 +58,6 @@ public final class ProcessedFiles implements Serializable {
     this.archiveDir = archiveDir;
   }
 
-  boolean keeps() {
-    return action == Action.keep;
-  }
-
   /** The archived name: the version between the name and its {@code .csv} ending. */
   public static String archivedName(FileVersion version) {
     String name = version.name();
@@ -79,7 +75,7 @@ public final class ProcessedFiles implements Serializable {
    * logged, not thrown: the file stays, committed, and the watcher tries again when it lists it.
    */
   public void apply(FileVersion committed) {
-    if (keeps()) {
+    if (action == Action.keep) {
       return;
     }
     try {
