@@ -4,7 +4,8 @@
 # pipeline and prints the seconds from the landing to the last commit, the CPU seconds the pipeline
 # JVM and the PostgreSQL server spent meanwhile (for the capacity model in the README), the
 # transactions per reader and the commits per second. JFR=1 records bench/work/one/p.jfr;
-# JAVA_OPTS are passed on to the pipeline JVM.
+# JAVA_OPTS are passed on to the pipeline JVM, GENERATOR_OPTS to the generator (--spreadDays 90: a
+# backfill).
 #   bench/one-workload.sh runners/spark-local.sh|runners/direct.sh <files> <lines per file>
 set -e
 script=$1; files=$2; per=$3
@@ -12,7 +13,7 @@ db="${BENCH_PSQL:-postgresql://postgres@127.0.0.1:5432/postgres}"; db="${db%/*}/
 w="$PWD/bench/work/one"; rm -rf "$w"; mkdir -p "$w/raw" "$w/error" "$w/stage"
 gen_cp="generator/target/classes:$(mvn -q -o -pl generator dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
 java -cp "$gen_cp" io.shopstream.generator.Generator --rate 0 --count $((files * per)) \
-  --eventsPerFile "$per" --seed 7 --invalidRate 0.01 --duplicateRate 0.01 --outputDir "$w/stage" | tail -2
+  --eventsPerFile "$per" --seed 7 --invalidRate 0.01 --duplicateRate 0.01 --outputDir "$w/stage" ${GENERATOR_OPTS:-} | tail -2
 psql -q "${db%/*}/postgres" -c "DROP DATABASE IF EXISTS shopstream_one WITH (FORCE)" -c "CREATE DATABASE shopstream_one"
 psql -q "$db" -f sql/schema.sql
 user="${db#postgresql://}"; user="${user%%@*}"; rest="${db#*@}"

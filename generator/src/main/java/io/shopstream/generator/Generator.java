@@ -70,6 +70,13 @@ public final class Generator implements Callable<Integer> {
   Instant startTime = Instant.parse("2026-01-01T00:00:00Z");
 
   @Option(
+      names = "--spreadDays",
+      description =
+          "Event times at random over this many days from the first event's, as in a backfill;"
+              + " without it they follow each other closely, as events arriving live do.")
+  Double spreadDays;
+
+  @Option(
       names = "--invalidRate",
       description = "Fraction of lines made invalid [${DEFAULT-VALUE}].")
   double invalidRate = 0;
@@ -132,7 +139,7 @@ public final class Generator implements Callable<Integer> {
     LineMaker maker;
     try (Truth truth = Truth.open(truthFile)) {
       maker = new LineMaker(random, users, truth, duplicateRate, invalidRate);
-      write(maker, truth, String.format("%08x", random.nextInt()), wallStart);
+      write(maker, truth, random, String.format("%08x", random.nextInt()), wallStart);
     }
     long lines = maker.lines();
     double seconds = (System.nanoTime() - wallStart) / 1e9;
@@ -154,7 +161,7 @@ public final class Generator implements Callable<Integer> {
   }
 
   /** Writes lines, rate limited, into files rolled as asked. */
-  private void write(LineMaker maker, Truth truth, String runId, long wallStart)
+  private void write(LineMaker maker, Truth truth, Random random, String runId, long wallStart)
       throws IOException, InterruptedException {
     long firstEventMillis = seed == null ? System.currentTimeMillis() : startTime.toEpochMilli();
     double millisPerEvent = rate > 0 ? 1000.0 / rate : 1;
@@ -169,9 +176,14 @@ public final class Generator implements Callable<Integer> {
       if (stopRequested.getCount() == 0) {
         break;
       }
-      long eventMillis = firstEventMillis + (long) (lines * millisPerEvent);
+      // Files are named and rolled by the stream's own clock; a spread moves only event times.
+      long clockMillis = firstEventMillis + (long) (lines * millisPerEvent);
+      long eventMillis =
+          spreadDays == null
+              ? clockMillis
+              : firstEventMillis + (long) (random.nextDouble() * spreadDays * 86_400_000);
       if (file == null) {
-        file = new OpenFile(outputDir, eventMillis, runId, ++files);
+        file = new OpenFile(outputDir, clockMillis, runId, ++files);
         truth.header(file.target);
       }
       file.write(maker.next(file.target, eventMillis));
@@ -200,6 +212,7 @@ public final class Generator implements Callable<Integer> {
     require(duplicateRate >= 0 && duplicateRate <= 1, cmd, "--duplicateRate must be in [0, 1]");
     require(invalidRate + duplicateRate <= 1, cmd, "--invalidRate + --duplicateRate must be <= 1");
     require(users > 0, cmd, "--users must be > 0");
+    require(spreadDays == null || spreadDays > 0, cmd, "--spreadDays must be > 0");
   }
 
   private static void require(boolean ok, CommandLine cmd, String message) {

@@ -11,6 +11,8 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -229,6 +231,33 @@ class GeneratorTest {
     } finally {
       process.destroyForcibly();
     }
+  }
+
+  @Test
+  void spreadDaysScattersEventTimesOverTheDaysAndKeepsFileNamesByTheClock() throws IOException {
+    run(
+        "--count",
+        "2000",
+        "--seed",
+        "3",
+        "--rate",
+        "0",
+        "--spreadDays",
+        "90",
+        "--outputDir",
+        dir.toString());
+    Set<String> days = new HashSet<>();
+    Instant first = Instant.parse("2026-01-01T00:00:00Z");
+    for (Path file : csvFiles(dir)) {
+      assertTrue(file.getFileName().toString().startsWith("events-20260101"), file.toString());
+      List<String> lines = Files.readAllLines(file);
+      for (String line : lines.subList(1, lines.size())) {
+        Instant time = Instant.parse(parse(line)[7]);
+        assertFalse(time.isBefore(first) || !time.isBefore(first.plus(Duration.ofDays(90))), line);
+        days.add(time.toString().substring(0, 10));
+      }
+    }
+    assertTrue(days.size() > 80, "event times fall on " + days.size() + " days of 90");
   }
 
   private boolean hasTempFile() throws IOException {

@@ -45,8 +45,9 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
   void setJdbcPassword(String value);
 
   @Description(
-      "How often the input folder is listed, in seconds (fractions allowed). A local folder is"
-          + " also listed as soon as a file lands in it.")
+      "How often the input folder is listed, in seconds (fractions allowed), where the file"
+          + " system gives no landing notices (S3, HDFS). A local folder is looked at file by file"
+          + " as files land or change in it, and listed whole once a minute.")
   @Default.Double(1)
   double getPollIntervalSeconds();
 

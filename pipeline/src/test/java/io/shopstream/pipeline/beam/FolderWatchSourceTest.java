@@ -244,6 +244,49 @@ class FolderWatchSourceTest {
   }
 
   @Test
+  void aFolderKeepingCommittedFilesIsNotListedAgainWhileNothingLands() throws Exception {
+    long now = System.currentTimeMillis();
+    List<Ledger.Entry> kept = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      Path file = land("kept-" + i + ".csv", "x\n", now - 10_000 + i);
+      kept.add(nothingRead(InputFolder.current(file.toString()).orElseThrow()));
+    }
+    try (Connection c = database.connect()) {
+      Ledger.record(c, kept, "test");
+    }
+    Watcher watcher =
+        new Watcher(
+            new InputFolder(dir.toString()),
+            database,
+            ProcessedFiles.KEEP,
+            new Watcher.Settings(0, 60_000, 0, false),
+            0,
+            1,
+            Map.of());
+    watcher.start();
+    for (int i = 0; i < 20; i++) {
+      assertEquals(null, watcher.next(), "a committed file handed out");
+    }
+    assertEquals(1, watcher.listings(), "listed again and again with nothing landing");
+
+    Files.move(Files.writeString(dir.resolve(".new.csv"), "y\n"), dir.resolve("new.csv"));
+    assertEquals(List.of("new.csv"), nextFound(watcher));
+    Files.writeString(dir.resolve("kept-7.csv"), "rewritten in place\n");
+    assertEquals(List.of("kept-7.csv"), nextFound(watcher));
+    assertEquals(1, watcher.listings(), "listed whole to find a file the system told of");
+    watcher.close();
+  }
+
+  private static List<String> nextFound(Watcher watcher) throws IOException {
+    long deadline = System.currentTimeMillis() + 10_000;
+    List<FileVersion> found;
+    while ((found = watcher.next()) == null) {
+      assertTrue(System.currentTimeMillis() < deadline, "a file that landed was not found in 10 s");
+    }
+    return found.stream().map(FileVersion::name).toList();
+  }
+
+  @Test
   void versionsFoundTogetherAreEmittedInBatchesOfAGroupEach() throws Exception {
     long now = System.currentTimeMillis();
     for (int i = 0; i < 3; i++) {

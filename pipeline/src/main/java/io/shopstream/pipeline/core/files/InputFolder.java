@@ -18,8 +18,11 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -85,9 +88,10 @@ public final class InputFolder implements Serializable {
   }
 
   /**
-   * Notices of files landing in a local folder (inotify on Linux), so that a reader lists it as
-   * soon as a file lands instead of at its next poll; empty for other file systems, which are only
-   * polled, and where the system refuses a watch (its inotify limits), with why.
+   * Notices of input files landing or changing in a local folder (inotify on Linux), so that a
+   * reader looks at them as soon as they land instead of at its next listing, and need not list a
+   * folder of thousands of files to find one; none for other file systems, which are only listed,
+   * and where the system refuses a watch (its inotify limits), with why.
    */
   public Landings landings() {
     if (!local(folder)) {
@@ -96,7 +100,11 @@ public final class InputFolder implements Serializable {
     try {
       WatchService watcher = Path.of(folder).getFileSystem().newWatchService();
       try {
-        Path.of(folder).register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+        Path.of(folder)
+            .register(
+                watcher,
+                StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_MODIFY);
       } catch (IOException | RuntimeException e) {
         watcher.close();
         throw e;
@@ -107,7 +115,19 @@ public final class InputFolder implements Serializable {
     }
   }
 
-  /** Files landing (created or renamed into the folder), as the operating system tells them. */
+  /**
+   * What the notices since the last call told: the input names created, renamed in or written, or
+   * that some were lost (the system's queue overflowed), when only a listing tells what is there.
+   */
+  public record Notices(Set<String> names, boolean lost) {
+    static final Notices NONE = new Notices(Set.of(), false);
+
+    public boolean any() {
+      return lost || !names.isEmpty();
+    }
+  }
+
+  /** Files landing (created, renamed into the folder or written), as the operating system tells. */
   public static final class Landings implements Closeable {
     public static final Landings NONE = new Landings((String) null);
     private final WatchService watcher;
@@ -123,27 +143,35 @@ public final class InputFolder implements Serializable {
       this.unavailable = unavailable;
     }
 
-    /** Waits up to {@code millis} (0: not at all) for an input file to land; true if one did. */
-    public boolean await(long millis) throws InterruptedException {
+    /** Whether notices come: without them only a listing finds a file. */
+    public boolean notifies() {
+      return watcher != null;
+    }
+
+    /** Waits up to {@code millis} (0: not at all) for a notice; what the notices told. */
+    public Notices await(long millis) throws InterruptedException {
       if (watcher == null) {
         Thread.sleep(millis);
-        return false;
+        return Notices.NONE;
       }
       try {
         WatchKey key = millis > 0 ? watcher.poll(millis, TimeUnit.MILLISECONDS) : watcher.poll();
         if (key == null) {
-          return false;
+          return Notices.NONE;
         }
-        boolean landed = false;
+        Set<String> names = new HashSet<>();
+        boolean lost = false;
         for (WatchEvent<?> event : key.pollEvents()) {
-          landed |=
-              event.kind() == StandardWatchEventKinds.OVERFLOW
-                  || isInputName(event.context().toString());
+          if (event.kind() == StandardWatchEventKinds.OVERFLOW) {
+            lost = true;
+          } else if (isInputName(event.context().toString())) {
+            names.add(event.context().toString());
+          }
         }
         key.reset();
-        return landed;
+        return new Notices(names, lost);
       } catch (ClosedWatchServiceException e) {
-        return false;
+        return Notices.NONE;
       }
     }
 
@@ -153,6 +181,15 @@ public final class InputFolder implements Serializable {
         watcher.close();
       }
     }
+  }
+
+  /** The versions of the named input files in the folder now, of those still there. */
+  public List<FileVersion> versions(Collection<String> names) throws IOException {
+    List<FileVersion> versions = new ArrayList<>();
+    for (String name : names) {
+      current(folder + "/" + name).ifPresent(versions::add);
+    }
+    return versions;
   }
 
   /** The version of the file at {@code path} now, empty if it is gone or not a regular file. */

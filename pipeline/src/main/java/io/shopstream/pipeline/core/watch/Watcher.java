@@ -27,20 +27,28 @@ import org.slf4j.LoggerFactory;
  * Finds the file versions in a folder that the ledger has not committed and hands each out once
  * while it is in flight (handed out, not committed yet), in lists of versions found together.
  *
- * <p>It lists the folder every poll interval, and at once when the operating system tells of a file
- * landing in a local folder (so a file is usually found within milliseconds, and an idle watcher
- * costs nothing). Its only state is the versions in flight, bounded by the files in the folder;
- * losing it costs work, never data, since the ingest takes a lock on a version and commits its
- * ledger row with its rows. A version still uncommitted {@code inFlightTimeoutMillis} after it was
- * handed out is handed out again, in case a runner lost it. Committed versions still in the folder
- * are handed to {@link ProcessedFiles}: a crash cut their archive or removal short.
+ * <p>Where the operating system tells of files landing (a local folder), it looks at the files
+ * named as soon as they land (within milliseconds) and lists the whole folder only once a minute,
+ * when notices were lost, or when a version in flight is due again: a folder that keeps thousands
+ * of committed files costs nothing to watch while nothing lands. Elsewhere it lists the folder
+ * every poll interval. Its only state is the versions in flight, bounded by the files in the
+ * folder; losing it costs work, never data, since the ingest takes a lock on a version and commits
+ * its ledger row with its rows. A version still uncommitted {@code inFlightTimeoutMillis} after it
+ * was handed out is handed out again, in case a runner lost it. Committed versions still in the
+ * folder are handed to {@link ProcessedFiles}: a crash cut their archive or removal short.
  */
 public final class Watcher implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Watcher.class);
 
-  /** Listings on landing notices are this far apart at least: a burst of files is listed once. */
+  /** Looks on landing notices are this far apart at least: a burst of files is looked at once. */
   private static final long MIN_LISTING_GAP_MILLIS = 50;
+
+  /**
+   * Where notices come, the whole folder is listed this often (or every poll interval, if longer)
+   * all the same: a file written through another machine's mount of a shared folder sends none.
+   */
+  static final long LISTING_WITH_NOTICES_MILLIS = 60_000;
 
   /**
    * How the watcher paces itself, which the runner decides: how long an idle {@link #next()} may
@@ -69,9 +77,12 @@ public final class Watcher implements AutoCloseable {
   private Connection connection;
   private boolean ledgerDown;
   private InputFolder.Landings landings = InputFolder.Landings.NONE;
-  private boolean landed;
+  private final Set<String> noticed = new HashSet<>();
+  private boolean noticesLost = true; // nothing is known before a first listing
   private boolean handedOut;
   private long lastListingMillis;
+  private long lastFullListingMillis;
+  private long listings;
 
   /**
    * Split {@code split} of {@code splits}: every split lists the whole folder and hands out every
@@ -118,14 +129,14 @@ public final class Watcher implements AutoCloseable {
       long since = System.currentTimeMillis() - lastListingMillis;
       long wait =
           Math.min(
-              landed ? MIN_LISTING_GAP_MILLIS - since : settings.pollMillis() - since,
+              noticed() ? MIN_LISTING_GAP_MILLIS - since : settings.pollMillis() - since,
               handedOut ? 0 : settings.idleWaitMillis());
       await(wait);
-      since = System.currentTimeMillis() - lastListingMillis;
-      if (since >= settings.pollMillis() || (landed && since >= MIN_LISTING_GAP_MILLIS)) {
-        landed = false;
-        lastListingMillis = System.currentTimeMillis();
-        poll(lastListingMillis);
+      long now = System.currentTimeMillis();
+      since = now - lastListingMillis;
+      if (since >= settings.pollMillis() || (noticed() && since >= MIN_LISTING_GAP_MILLIS)) {
+        lastListingMillis = now;
+        look(now);
       }
     }
     List<FileVersion> next = pending.poll();
@@ -137,10 +148,43 @@ public final class Watcher implements AutoCloseable {
     return next;
   }
 
+  /** How many times this watcher has listed the whole folder. */
+  public long listings() {
+    return listings;
+  }
+
+  private boolean noticed() {
+    return noticesLost || !noticed.isEmpty();
+  }
+
+  /** Lists the whole folder when it is due, else looks at the files notices named, if any. */
+  private void look(long now) throws IOException {
+    boolean full =
+        noticesLost
+            || !landings.notifies()
+            || now - lastFullListingMillis
+                >= Math.max(settings.pollMillis(), LISTING_WITH_NOTICES_MILLIS)
+            || inFlight.values().stream()
+                .anyMatch(out -> now - out >= settings.inFlightTimeoutMillis());
+    if (full) {
+      noticesLost = false;
+      noticed.clear();
+      lastFullListingMillis = now;
+      listings++;
+      poll(folder.list(), true, now);
+    } else if (!noticed.isEmpty()) {
+      List<String> names = new ArrayList<>(noticed);
+      noticed.clear();
+      poll(folder.versions(names), false, now);
+    }
+  }
+
   private void await(long millis) throws IOException {
     try {
-      if (!landed) {
-        landed = landings.await(Math.max(0, millis));
+      if (!noticed()) {
+        InputFolder.Notices notices = landings.await(Math.max(0, millis));
+        noticesLost |= notices.lost();
+        noticed.addAll(notices.names());
       } else if (millis > 0) {
         Thread.sleep(millis);
       }
@@ -157,16 +201,23 @@ public final class Watcher implements AutoCloseable {
    */
   public Map<FileVersion, Long> inFlight() {
     if (settings.microBatches()) {
+      // Looked at again in the next batch, which hands out what is still uncommitted.
+      inFlight.keySet().forEach(version -> noticed.add(version.name()));
       inFlight.clear();
     }
     return new HashMap<>(inFlight);
   }
 
-  private void poll(long now) throws IOException {
-    List<FileVersion> listed = folder.list();
-    Set<FileVersion> present = new HashSet<>(listed);
-    committed.retainAll(present);
-    inFlight.keySet().retainAll(present); // replaced or gone: its new version is due
+  /**
+   * Hands out what the ledger lacks of the versions {@code listed}: the whole folder if {@code
+   * complete}, else the files notices named.
+   */
+  private void poll(List<FileVersion> listed, boolean complete, long now) {
+    if (complete) {
+      Set<FileVersion> present = new HashSet<>(listed);
+      committed.retainAll(present);
+      inFlight.keySet().retainAll(present); // replaced or gone: its new version is due
+    }
     List<FileVersion> unknown = listed.stream().filter(f -> !committed.contains(f)).toList();
     if (unknown.isEmpty()) {
       return;
@@ -193,7 +244,8 @@ public final class Watcher implements AutoCloseable {
         settings.microBatches() ? List.of(found) : VersionOrder.groups(found, FileVersion::size));
     if (!lastFound.containsAll(found)) {
       LOG.info(
-          "Listed {}: {} files, {} to ingest, {} in flight",
+          "{} {}: {} files, {} to ingest, {} in flight",
+          complete ? "Listed" : "Looked at new files in",
           folder,
           listed.size(),
           found.size(),
