@@ -2,6 +2,7 @@ package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.shopstream.pipeline.ops.RunTotals;
@@ -113,6 +114,39 @@ class EndToEndTest {
                 + " JOIN replayed_errors r ON r.replay_file = u.source_file"
                 + " AND r.replay_line = u.source_line"));
     assertEquals(4, LandingScenario.storedRows(database));
+  }
+
+  /**
+   * Issue 29: windows stay exact whatever the spread of event times (a backfill over 90 days: about
+   * a window per row), for late events (every file reaches back over the whole spread), for windows
+   * two transactions update at once (events within minutes, files landed together), and for
+   * duplicates across files.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"DirectRunner", "SparkRunner"})
+  void windowsStayExactForBackfillsLateEventsAndDuplicatesAcrossFiles(String runner)
+      throws Exception {
+    start(runner);
+    List<Path> backfill =
+        GeneratedFiles.generate(work.resolve("backfill"), 4, 2000, 31, "--spreadDays", "90");
+    List<Path> dense =
+        GeneratedFiles.generate(work.resolve("dense"), 4, 2000, 32, "--spreadDays", "0.01");
+    GeneratedFiles.land(backfill.subList(0, 2), in);
+    awaitTrue(() -> committed() == 2, "the first two files committed");
+    List<Path> rest = new ArrayList<>(backfill.subList(2, 4));
+    rest.addAll(dense);
+    GeneratedFiles.land(rest, in);
+    awaitTrue(() -> committed() == 8, "every file committed");
+    List<Path> all = new ArrayList<>(backfill);
+    all.addAll(dense);
+    GeneratedFiles.assertIngestedExactly(database, errors, all, in);
+    assertTrue(
+        TestDatabase.count(database, "SELECT count(*) FROM event_stats_minute") > 7000,
+        "a backfill's rows fall in windows of their own");
+  }
+
+  private long committed() throws Exception {
+    return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
   }
 
   private static List<String> names(Path folder) throws Exception {

@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -52,31 +53,33 @@ public final class GeneratedFiles {
     return generate(staging, files, 2000, seed);
   }
 
-  public static List<Path> generate(Path staging, int files, int linesPerFile, long seed)
-      throws Exception {
+  /** The same, with more generator options ({@code --spreadDays 90}: a backfill's times). */
+  public static List<Path> generate(
+      Path staging, int files, int linesPerFile, long seed, String... more) throws Exception {
     StringWriter out = new StringWriter();
     Files.createDirectories(staging);
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--count",
+                "" + files * linesPerFile,
+                "--eventsPerFile",
+                "" + linesPerFile,
+                "--rate",
+                "0",
+                "--seed",
+                "" + seed,
+                "--invalidRate",
+                "0.01",
+                "--duplicateRate",
+                "0.02",
+                "--outputDir",
+                staging.toString(),
+                "--truthFile",
+                truthFile(staging).toString()));
+    args.addAll(List.of(more));
     assertEquals(
-        0,
-        Generator.execute(
-            new PrintWriter(out),
-            "--count",
-            "" + files * linesPerFile,
-            "--eventsPerFile",
-            "" + linesPerFile,
-            "--rate",
-            "0",
-            "--seed",
-            "" + seed,
-            "--invalidRate",
-            "0.01",
-            "--duplicateRate",
-            "0.02",
-            "--outputDir",
-            staging.toString(),
-            "--truthFile",
-            truthFile(staging).toString()),
-        out.toString());
+        0, Generator.execute(new PrintWriter(out), args.toArray(String[]::new)), out.toString());
     try (Stream<Path> listed = Files.list(staging)) {
       return listed.filter(f -> f.toString().endsWith(".csv")).sorted().toList();
     }
@@ -113,9 +116,7 @@ public final class GeneratedFiles {
     for (Path staging : files.stream().map(Path::getParent).distinct().toList()) {
       for (String line : Files.readAllLines(truthFile(staging))) {
         JsonNode node = json.readTree(line);
-        truth
-            .computeIfAbsent(node.get("file").asText(), f -> new java.util.ArrayList<>())
-            .add(node);
+        truth.computeIfAbsent(node.get("file").asText(), f -> new ArrayList<>()).add(node);
       }
     }
     Map<String, Event> events = new HashMap<>();
