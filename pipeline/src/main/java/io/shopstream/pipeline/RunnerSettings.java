@@ -2,8 +2,10 @@ package io.shopstream.pipeline;
 
 import io.shopstream.pipeline.core.watch.Watcher;
 import java.util.Arrays;
+import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
 import org.apache.beam.runners.spark.SparkRunner;
+import org.apache.beam.sdk.options.ExperimentalOptions;
 
 /** What differs between runners, decided once, here, from the options. */
 final class RunnerSettings {
@@ -40,6 +42,21 @@ final class RunnerSettings {
       spark.setMaxRecordsPerBatch(1L);
     }
   }
+
+  /**
+   * The DirectRunner reads the folder with its primitive unbounded read, not the splittable DoFn it
+   * wraps unbounded sources in by default: after a workload, the wrapper's leftover timers kept the
+   * runner's scheduler busy at a third of a core with nothing landing (docs/decisions.md). Inert on
+   * Spark, which reads unbounded sources its own way.
+   */
+  static void applyDirectDefaults(ShopstreamOptions options) {
+    if (options.getRunner() == DirectRunner.class) {
+      ExperimentalOptions.addExperiment(
+          options.as(ExperimentalOptions.class), DEPRECATED_READ_EXPERIMENT);
+    }
+  }
+
+  static final String DEPRECATED_READ_EXPERIMENT = "use_deprecated_read";
 
   private static boolean given(String[] args, String option) {
     return Arrays.stream(args).anyMatch(arg -> arg.startsWith("--" + option + "="));

@@ -104,6 +104,7 @@ public final class ShopstreamPipeline {
     }
     options.setStreaming(true);
     RunnerSettings.applySparkDefaults(options.as(SparkPipelineOptions.class), args);
+    RunnerSettings.applyDirectDefaults(options);
     // run() returns a running pipeline on every runner; main and the tests wait on the result.
     options.as(DirectOptions.class).setBlockOnRun(false);
     return options;

@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import io.shopstream.pipeline.core.files.ProcessedFiles;
 import io.shopstream.pipeline.core.watch.Watcher;
 import java.nio.file.Path;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
+import org.apache.beam.sdk.options.ExperimentalOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -120,6 +122,16 @@ class ShopstreamOptionsTest {
     assertEquals(new Watcher.Settings(500, 600_000, 500, false), direct);
     Watcher.Settings spark = RunnerSettings.watch(parse("--runner=SparkRunner"));
     assertEquals(new Watcher.Settings(1000, 600_000, 150, true), spark);
+  }
+
+  @Test
+  void theDirectRunnerReadsTheFolderWithItsPrimitiveReadAndSparkAsItDoes() {
+    assertTrue(
+        ExperimentalOptions.hasExperiment(
+            parse("--runner=DirectRunner"), RunnerSettings.DEPRECATED_READ_EXPERIMENT));
+    assertFalse(
+        ExperimentalOptions.hasExperiment(
+            parse("--runner=SparkRunner"), RunnerSettings.DEPRECATED_READ_EXPERIMENT));
   }
 
   private ShopstreamOptions parse(String option) {
