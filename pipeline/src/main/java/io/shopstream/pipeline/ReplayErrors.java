@@ -75,6 +75,7 @@ public final class ReplayErrors {
       System.exit(2);
       return;
     }
+    ShopstreamPipeline.warnOfPasswordInArguments("replay", args);
     JdbcConfig database = ShopstreamPipeline.database(options);
     database.applySchema();
     List<Path> landed = replay(options, database);

@@ -49,15 +49,21 @@ public final class ShopstreamPipeline {
       System.exit(2);
       return;
     }
+    warnOfPasswordInArguments("shopstream", args);
+    if (!Launcher.launch(options)) {
+      System.exit(2);
+    }
+  }
+
+  /** One line on the console when the password is given where {@code ps} shows it. */
+  static void warnOfPasswordInArguments(String tool, String... args) {
     if (Arrays.stream(args).anyMatch(arg -> arg.startsWith("--jdbcPassword"))) {
       System.err.println(
-          "shopstream: warning: --jdbcPassword on the command line is visible to every user of"
+          tool
+              + ": warning: --jdbcPassword on the command line is visible to every user of"
               + " this machine (ps); set "
               + PASSWORD_ENV
               + " instead");
-    }
-    if (!Launcher.launch(options)) {
-      System.exit(2);
     }
   }
 

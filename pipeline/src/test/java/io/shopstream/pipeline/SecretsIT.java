@@ -61,6 +61,32 @@ class SecretsIT {
     assertTrue(console.contains(ShopstreamPipeline.PASSWORD_ENV));
   }
 
+  @Test
+  void replayWarnsOfAPasswordOnTheCommandLineAndPrintsItNowhere() throws Exception {
+    String canary = "canary-replay-3Vb8nR";
+    Path log = work.resolve("replay.log");
+    try (JavaProcess replay =
+        JavaProcess.start(
+            log,
+            JavaProcess.BUNDLED_JAR + java.io.File.pathSeparator + JavaProcess.SPARK_JARS,
+            ReplayErrors.class.getName(),
+            List.of(
+                "--inputDir=" + Files.createDirectories(work.resolve("replay-raw")),
+                "--errorDir=" + Files.createDirectories(work.resolve("replay-error")),
+                "--jdbcUrl=" + fresh.config().url(),
+                "--jdbcPassword=" + canary))) {
+      assertTrue(replay.process.waitFor(2, TimeUnit.MINUTES), "replay did not end");
+      String console = Files.readString(log);
+      assertEquals(0, replay.process.exitValue(), console);
+      assertEquals(
+          1,
+          console.lines().filter(l -> l.startsWith("replay: warning: --jdbcPassword")).count(),
+          "one warning line pointing to the variable: " + console);
+      assertTrue(console.contains(ShopstreamPipeline.PASSWORD_ENV), console);
+      assertFalse(console.contains(canary), "the password printed: " + console);
+    }
+  }
+
   /** Runs the pipeline until a file with a bad line is committed; returns its console output. */
   private String runAndCheck(
       String name, Map<String, String> env, List<String> extraArgs, String canary)
