@@ -15,7 +15,6 @@ import java.util.stream.IntStream;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.UnboundedSource;
-import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.joda.time.Instant;
 
@@ -108,10 +107,8 @@ public final class FolderWatchSource
   }
 
   private static final class Reader extends UnboundedReader<List<FileVersion>> {
-    private final Counter listings = Metrics.counter(Metrics.FOLDER_LISTINGS);
     private final FolderWatchSource source;
     private final Watcher watcher;
-    private long listingsCounted;
     private List<FileVersion> current;
     private Instant currentTimestamp;
 
@@ -130,8 +127,6 @@ public final class FolderWatchSource
     public boolean advance() throws IOException {
       current = watcher.next();
       currentTimestamp = Instant.now();
-      listings.inc(watcher.listings() - listingsCounted);
-      listingsCounted = watcher.listings();
       return current != null;
     }
 

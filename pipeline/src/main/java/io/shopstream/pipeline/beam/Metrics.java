@@ -24,7 +24,6 @@ public final class Metrics {
   public static final String DATABASE_RETRIES = "database_retries";
   public static final String WRITE_MILLIS = "write_millis";
   public static final String COMMIT_MILLIS = "commit_millis";
-  public static final String FOLDER_LISTINGS = "folder_listings";
 
   private Metrics() {}
 

@@ -41,12 +41,6 @@ final class PrometheusMetrics {
     counter(
         metrics,
         run,
-        Metrics.FOLDER_LISTINGS,
-        "folder_listings",
-        "Whole listings of the input folder, by every reader (on S3, each is LIST requests).");
-    counter(
-        metrics,
-        run,
         Metrics.DATABASE_RETRIES,
         "database_retries",
         "Ingest attempts retried after a database or read failure.");
