@@ -1,6 +1,8 @@
 package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
+import static io.shopstream.pipeline.LandingScenario.committedFiles;
+import static io.shopstream.pipeline.LandingScenario.storedRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -155,14 +157,6 @@ class CrashRecoveryIT {
 
     assertEquals(new TreeMap<>(expected.eventsByType()), countsByType(database));
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
-  }
-
-  private static long committedFiles(JdbcConfig database) throws Exception {
-    return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
-  }
-
-  private static long storedRows(JdbcConfig database) throws Exception {
-    return LandingScenario.storedRows(database);
   }
 
   private static Map<String, Long> countsByType(JdbcConfig database) throws Exception {

@@ -132,21 +132,17 @@ class EndToEndTest {
     List<Path> dense =
         GeneratedFiles.generate(work.resolve("dense"), 4, 2000, 32, "--spreadDays", "0.01");
     GeneratedFiles.land(backfill.subList(0, 2), in);
-    awaitTrue(() -> committed() == 2, "the first two files committed");
+    awaitTrue(() -> LandingScenario.committedFiles(database) == 2, "the first two files committed");
     List<Path> rest = new ArrayList<>(backfill.subList(2, 4));
     rest.addAll(dense);
     GeneratedFiles.land(rest, in);
-    awaitTrue(() -> committed() == 8, "every file committed");
+    awaitTrue(() -> LandingScenario.committedFiles(database) == 8, "every file committed");
     List<Path> all = new ArrayList<>(backfill);
     all.addAll(dense);
     GeneratedFiles.assertIngestedExactly(database, errors, all, in);
     assertTrue(
         TestDatabase.count(database, "SELECT count(*) FROM event_stats_minute") > 7000,
         "a backfill's rows fall in windows of their own");
-  }
-
-  private long committed() throws Exception {
-    return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
   }
 
   private static List<String> names(Path folder) throws Exception {

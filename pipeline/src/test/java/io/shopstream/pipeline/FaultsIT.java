@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
+import static io.shopstream.pipeline.LandingScenario.committedFiles;
 import static java.nio.file.StandardOpenOption.WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -77,7 +78,7 @@ class FaultsIT {
     List<Path> files = GeneratedFiles.generate(work.resolve("staging"), 6, 7);
     GeneratedFiles.land(files, in);
     JavaProcess pipeline = start("run", direct(database.url(), in, errors));
-    awaitTrue(() -> committed() == files.size(), "every file committed");
+    awaitTrue(() -> committedFiles(database) == files.size(), "every file committed");
     pipeline.kill();
     mounts.powerCut();
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
@@ -96,13 +97,17 @@ class FaultsIT {
     try (TcpProxy proxy = proxy()) {
       start("run", direct(viaProxy(proxy), in, errors, statusPort));
       GeneratedFiles.land(files, in);
-      awaitTrue(() -> committed() >= 1, "a file committed");
+      awaitTrue(() -> committedFiles(database) >= 1, "a file committed");
       TestDatabase.awaitWrite(database);
       proxy.freeze();
       long frozenAt = System.nanoTime();
       awaitTrue(() -> health(statusPort) == 503, "/health says the database does not answer");
       proxy.thaw();
-      awaitWithin(frozenAt, 2, () -> committed() == files.size(), "all files committed in 2 min");
+      awaitWithin(
+          frozenAt,
+          2,
+          () -> committedFiles(database) == files.size(),
+          "all files committed in 2 min");
       awaitTrue(() -> health(statusPort) == 200, "/health well again");
     }
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
@@ -119,9 +124,9 @@ class FaultsIT {
     awaitTrue(
         () -> Files.readString(pipeline.log).contains("No space left on device"),
         "a write of error records failing for want of space");
-    assertEquals(0, committed(), "nothing committed without its error records");
+    assertEquals(0, committedFiles(database), "nothing committed without its error records");
     Files.delete(filler);
-    awaitTrue(() -> committed() == files.size(), "every file committed");
+    awaitTrue(() -> committedFiles(database) == files.size(), "every file committed");
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
   }
 
@@ -158,7 +163,7 @@ class FaultsIT {
     List<String> args = archiving(errors, archive);
     JavaProcess first = start("run1", args);
     awaitTrue(
-        () -> committed() == files.size() && names(archive).size() == files.size(),
+        () -> committedFiles(database) == files.size() && names(archive).size() == files.size(),
         "every file committed and copied, none removed");
     awaitTrue(
         () -> Files.readString(first.log).contains("Read-only file system"), "a removal refused");
@@ -190,7 +195,7 @@ class FaultsIT {
       }
       start("run", args);
       GeneratedFiles.land(files, in);
-      for (int restart = 0; restart < 3 && committed() < files.size(); restart++) {
+      for (int restart = 0; restart < 3 && committedFiles(database) < files.size(); restart++) {
         TestDatabase.awaitWrite(database);
         proxy.cut();
         TestDatabase.execute(
@@ -200,7 +205,7 @@ class FaultsIT {
         TimeUnit.SECONDS.sleep(3); // the server is down this long
         proxy.restore();
       }
-      awaitTrue(() -> committed() == files.size(), "every file committed");
+      awaitTrue(() -> committedFiles(database) == files.size(), "every file committed");
     }
     GeneratedFiles.assertIngestedExactly(database, errors, files, in);
   }
@@ -223,14 +228,14 @@ class FaultsIT {
     try (FileChannel file = FileChannel.open(in.resolve(truncated.getFileName()), WRITE)) {
       file.truncate(endOfLine(truncated, kept));
     }
-    awaitTrue(() -> committed() == 1, "the truncated version committed");
+    awaitTrue(() -> committedFiles(database) == 1, "the truncated version committed");
 
     Path deleted = big.get(1);
     GeneratedFiles.land(deleted, in);
     TestDatabase.awaitWrite(database);
     Files.delete(in.resolve(deleted.getFileName()));
     GeneratedFiles.land(small, in);
-    awaitTrue(() -> committed() == 5, "the small files committed");
+    awaitTrue(() -> committedFiles(database) == 5, "the small files committed");
 
     List<Path> landed = new ArrayList<>(small);
     landed.add(0, truncated);
@@ -296,10 +301,6 @@ class FaultsIT {
   private String viaProxy(TcpProxy proxy) {
     URI server = URI.create(database.url().substring("jdbc:".length()));
     return database.url().replace(":" + server.getPort() + "/", ":" + proxy.port() + "/");
-  }
-
-  private long committed() throws Exception {
-    return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
   }
 
   private static int health(int port) {

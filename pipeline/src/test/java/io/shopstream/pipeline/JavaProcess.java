@@ -19,6 +19,9 @@ final class JavaProcess implements AutoCloseable {
   static final Path BUNDLED_JAR = Path.of(System.getProperty("shopstream.bundledJar"));
   static final String SPARK_JARS = SPARK_HOME.resolve("jars") + File.separator + "*";
 
+  /** The bundled jar plus Spark's own jars, as on a cluster node. */
+  static final String BUNDLED_CLASSPATH = BUNDLED_JAR + File.pathSeparator + SPARK_JARS;
+
   final Process process;
   final Path log;
 
@@ -66,13 +69,7 @@ final class JavaProcess implements AutoCloseable {
   static JavaProcess pipeline(
       Path log, List<String> jvmOptions, Map<String, String> env, List<String> args)
       throws IOException {
-    return start(
-        log,
-        jvmOptions,
-        env,
-        BUNDLED_JAR + File.pathSeparator + SPARK_JARS,
-        ShopstreamPipeline.class.getName(),
-        args);
+    return start(log, jvmOptions, env, BUNDLED_CLASSPATH, ShopstreamPipeline.class.getName(), args);
   }
 
   /** SIGKILL: no shutdown hook, no clean-up, as in a crash. */

@@ -182,6 +182,11 @@ public final class LandingScenario {
                 + " ORDER BY 1, 2, 3"));
   }
 
+  /** The file versions the ledger has committed. */
+  public static long committedFiles(JdbcConfig database) throws Exception {
+    return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
+  }
+
   public static long storedRows(JdbcConfig database) throws Exception {
     return TestDatabase.count(database, "SELECT count(*) FROM user_events");
   }

@@ -68,7 +68,7 @@ class SecretsIT {
     try (JavaProcess replay =
         JavaProcess.start(
             log,
-            JavaProcess.BUNDLED_JAR + java.io.File.pathSeparator + JavaProcess.SPARK_JARS,
+            JavaProcess.BUNDLED_CLASSPATH,
             ReplayErrors.class.getName(),
             List.of(
                 "--inputDir=" + Files.createDirectories(work.resolve("replay-raw")),
@@ -117,9 +117,7 @@ class SecretsIT {
           "secrets.csv",
           "e-1,u-1,p-1,Mug,Kitchen,9.99,view,2026-01-01T10:00:00Z",
           "e-2,u-1,p-1,Mug,Kitchen,not-a-price,view,2026-01-01T10:00:00Z");
-      awaitTrue(
-          () -> TestDatabase.count(database, "SELECT count(*) FROM ingested_files") == 1,
-          "the file committed");
+      awaitTrue(() -> LandingScenario.committedFiles(database) == 1, "the file committed");
       URI status = URI.create("http://127.0.0.1:" + statusPort + "/");
       Map<String, String> outputs = new LinkedHashMap<>();
       // The page itself is static; what it shows comes from api/status.

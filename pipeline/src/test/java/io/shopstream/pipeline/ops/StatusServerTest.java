@@ -1,6 +1,7 @@
 package io.shopstream.pipeline.ops;
 
 import static io.shopstream.pipeline.LandingScenario.awaitTrue;
+import static io.shopstream.pipeline.LandingScenario.committedFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -319,10 +320,6 @@ class StatusServerTest {
     HttpResponse<String> response = body("metrics");
     assertEquals(200, response.statusCode());
     return PrometheusText.parse(response.body());
-  }
-
-  private static long committedFiles(JdbcConfig database) throws Exception {
-    return TestDatabase.count(database, "SELECT count(*) FROM ingested_files");
   }
 
   private static long ledgerLines(JdbcConfig database) throws Exception {

@@ -121,10 +121,6 @@ public final class InputFolder implements Serializable {
    */
   public record Notices(Set<String> names, boolean lost) {
     static final Notices NONE = new Notices(Set.of(), false);
-
-    public boolean any() {
-      return lost || !names.isEmpty();
-    }
   }
 
   /** Files landing (created, renamed into the folder or written), as the operating system tells. */

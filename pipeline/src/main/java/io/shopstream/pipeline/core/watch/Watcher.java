@@ -48,7 +48,7 @@ public final class Watcher implements AutoCloseable {
    * Where notices come, the whole folder is listed this often (or every poll interval, if longer)
    * all the same: a file written through another machine's mount of a shared folder sends none.
    */
-  static final long LISTING_WITH_NOTICES_MILLIS = 60_000;
+  private static final long LISTING_WITH_NOTICES_MILLIS = 60_000;
 
   /**
    * How the watcher paces itself, which the runner decides: how long an idle {@link #next()} may
