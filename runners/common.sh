@@ -30,7 +30,7 @@ write_classpath() {
 run_pipeline() {
   require_java17
   if [ ! -f "$classpath" ] || [ ! -d pipeline/target/classes/io ]; then
-    echo "+ mvn -q -DskipTests install"
+    echo "+ mvn -q -DskipTests install" >&2
     mvn -q -DskipTests install
     write_classpath
   elif [ pom.xml -nt "$classpath" ] || [ pipeline/pom.xml -nt "$classpath" ]; then
@@ -46,6 +46,6 @@ run_pipeline() {
   local main="${MAIN_CLASS:-io.shopstream.pipeline.ShopstreamPipeline}"
   local command=(java $(cat .mvn/jvm.config) -XX:TieredStopAtLevel=1 "-Xmx${SHOPSTREAM_HEAP:-1g}"
     ${JAVA_OPTS:-} -cp "pipeline/target/classes:$(cat "$classpath")" "$main" "$@")
-  echo "+ java -XX:TieredStopAtLevel=1 -Xmx${SHOPSTREAM_HEAP:-1g} ${JAVA_OPTS:+$JAVA_OPTS }-cp pipeline/target/classes:\$(cat $classpath) $main $*"
+  echo "+ java -XX:TieredStopAtLevel=1 -Xmx${SHOPSTREAM_HEAP:-1g} ${JAVA_OPTS:+$JAVA_OPTS }-cp pipeline/target/classes:\$(cat $classpath) $main $*" >&2
   exec "${command[@]}"
 }

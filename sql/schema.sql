@@ -11,8 +11,19 @@ CREATE TABLE IF NOT EXISTS user_events (
     event_time   timestamptz    NOT NULL,
     ingested_at  timestamptz    NOT NULL DEFAULT now(),
     source_file  text           NOT NULL,
-    source_line  bigint         NOT NULL
+    source_line  bigint         NOT NULL,
+    extras       jsonb
 );
+
+-- Rescued extra columns (--extraColumns=rescue), added to a table made before they were kept:
+-- without rewriting it (no default), and only when missing, as ALTER TABLE waits for every
+-- transaction on the table, a running pipeline's included.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                 AND table_name = 'user_events' AND column_name = 'extras') THEN
+    ALTER TABLE user_events ADD COLUMN extras jsonb;
+  END IF;
+END $$;
 
 CREATE INDEX IF NOT EXISTS user_events_user_id_idx    ON user_events (user_id);
 CREATE INDEX IF NOT EXISTS user_events_event_type_idx ON user_events (event_type);
@@ -33,11 +44,21 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     skipped          bigint      NOT NULL,
     errors           bigint      NOT NULL,
     errors_by_reason jsonb       NOT NULL DEFAULT '{}',
+    extra_columns    jsonb       NOT NULL DEFAULT '{}',
     error_file       text,
     read_by          text        NOT NULL,
     UNIQUE (path, size, modified_at),
     CHECK (lines = stored + duplicates + skipped + errors)
 );
+
+-- Per extra column name, the valid lines of the version that held a value in it (rescued or
+-- ignored; with reject such lines are errors). Added as extras is.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                 AND table_name = 'ingested_files' AND column_name = 'extra_columns') THEN
+    ALTER TABLE ingested_files ADD COLUMN extra_columns jsonb NOT NULL DEFAULT '{}';
+  END IF;
+END $$;
 
 CREATE INDEX IF NOT EXISTS ingested_files_committed_at_idx ON ingested_files (committed_at);
 

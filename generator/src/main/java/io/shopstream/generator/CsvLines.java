@@ -6,6 +6,8 @@ final class CsvLines {
   static final String HEADER =
       "event_id,user_id,product_id,product_name,category,price,event_type,timestamp";
 
+  static final String[] NAMES = HEADER.split(",");
+
   private CsvLines() {}
 
   static String join(String[] fields) {

@@ -17,9 +17,12 @@ final class FaultInjector {
 
   private record Kind(String reason, UnaryOperator<String[]> breaks) {}
 
+  /** A line without its last field; its reason depends on the format. */
+  private static final Kind SHORT = new Kind(null, f -> Arrays.copyOf(f, 7));
+
   private static final List<Kind> KINDS =
       List.of(
-          new Kind("FIELD_COUNT", f -> Arrays.copyOf(f, 7)),
+          SHORT,
           new Kind("BAD_PRICE", f -> set(f, 5, "-3.50")),
           new Kind("BAD_PRICE", f -> set(f, 5, "12.345")),
           new Kind("BAD_EVENT_TYPE", f -> set(f, 6, "refund")),
@@ -29,19 +32,23 @@ final class FaultInjector {
           new Kind("CONTROL_CHARACTER", f -> set(f, 4, "Books\u0007")));
 
   private final Random random;
+  private final Format format;
 
-  FaultInjector(Random random) {
+  FaultInjector(Random random, Format format) {
     this.random = random;
+    this.format = format;
   }
 
-  /** Returns an invalid line; an unclosed quote (MALFORMED_CSV) is one of the choices. */
+  /** Returns an invalid line; one the format's parser cannot read is one of the choices. */
   Fault corrupt(String[] fields) {
     int kind = random.nextInt(KINDS.size() + 1);
     if (kind == KINDS.size()) {
-      return new Fault(CsvLines.join(fields) + ",\"unclosed", "MALFORMED_CSV");
+      return format.malformed(fields);
     }
     Kind k = KINDS.get(kind);
-    return new Fault(CsvLines.join(k.breaks().apply(fields.clone())), k.reason());
+    return new Fault(
+        format.join(k.breaks().apply(fields.clone())),
+        k == SHORT ? format.shortLineReason() : k.reason());
   }
 
   private static String[] set(String[] fields, int index, String value) {

@@ -28,7 +28,7 @@ import sun.misc.Signal;
 @Command(
     name = "generator",
     mixinStandardHelpOptions = true,
-    description = "Writes CSV files of simulated e-commerce events into a folder.")
+    description = "Writes CSV (or JSON Lines) files of simulated e-commerce events into a folder.")
 public final class Generator implements Callable<Integer> {
 
   private static final DateTimeFormatter FILE_TIME =
@@ -86,6 +86,11 @@ public final class Generator implements Callable<Integer> {
       description = "Fraction of lines repeating an earlier event [${DEFAULT-VALUE}].")
   double duplicateRate = 0;
 
+  @Option(
+      names = "--format",
+      description = "csv (with a header) or jsonl (JSON Lines) [${DEFAULT-VALUE}].")
+  Format format = Format.csv;
+
   @Option(names = "--users", description = "Number of simulated shoppers [${DEFAULT-VALUE}].")
   int users = 1000;
 
@@ -138,7 +143,7 @@ public final class Generator implements Callable<Integer> {
     long wallStart = System.nanoTime();
     LineMaker maker;
     try (Truth truth = Truth.open(truthFile)) {
-      maker = new LineMaker(random, users, truth, duplicateRate, invalidRate);
+      maker = new LineMaker(random, users, truth, duplicateRate, invalidRate, format);
       write(maker, truth, random, String.format("%08x", random.nextInt()), wallStart);
     }
     long lines = maker.lines();
@@ -183,8 +188,10 @@ public final class Generator implements Callable<Integer> {
               ? clockMillis
               : firstEventMillis + (long) (random.nextDouble() * spreadDays * 86_400_000);
       if (file == null) {
-        file = new OpenFile(outputDir, clockMillis, runId, ++files);
-        truth.header(file.target);
+        file = new OpenFile(outputDir, clockMillis, runId, ++files, format);
+        if (format.header() != null) {
+          truth.header(file.target);
+        }
       }
       file.write(maker.next(file.target, eventMillis));
       lines++;
@@ -234,17 +241,23 @@ public final class Generator implements Callable<Integer> {
     final BufferedWriter writer;
     long lines;
 
-    OpenFile(Path dir, long firstEventMillis, String runId, int sequence) throws IOException {
+    OpenFile(Path dir, long firstEventMillis, String runId, int sequence, Format format)
+        throws IOException {
       String name =
           String.format(
-              "events-%s-%s-%05d.csv",
-              FILE_TIME.format(Instant.ofEpochMilli(firstEventMillis)), runId, sequence);
+              "events-%s-%s-%05d%s",
+              FILE_TIME.format(Instant.ofEpochMilli(firstEventMillis)),
+              runId,
+              sequence,
+              format.ending());
       this.target = dir.resolve(name);
       this.temp = dir.resolve("." + name + ".tmp");
       this.firstEventMillis = firstEventMillis;
       this.writer = Files.newBufferedWriter(temp, StandardCharsets.UTF_8);
-      writer.write(CsvLines.HEADER);
-      writer.write('\n');
+      if (format.header() != null) {
+        writer.write(format.header());
+        writer.write('\n');
+      }
     }
 
     void write(String line) throws IOException {

@@ -26,6 +26,7 @@ final class LineMaker {
   private final Truth truth;
   private final double duplicateRate;
   private final double invalidRate;
+  private final Format format;
   private final String[][] recent = new String[RECENT_LINES][];
 
   long valid;
@@ -37,10 +38,17 @@ final class LineMaker {
 
   BigDecimal validPrices = BigDecimal.ZERO;
 
-  LineMaker(Random random, int users, Truth truth, double duplicateRate, double invalidRate) {
+  LineMaker(
+      Random random,
+      int users,
+      Truth truth,
+      double duplicateRate,
+      double invalidRate,
+      Format format) {
     this.random = random;
     this.shoppers = new ShopperSimulation(random, new Catalog(random, 40), users);
-    this.faults = new FaultInjector(random);
+    this.faults = new FaultInjector(random, format);
+    this.format = format;
     this.truth = truth;
     this.duplicateRate = duplicateRate;
     this.invalidRate = invalidRate;
@@ -57,7 +65,7 @@ final class LineMaker {
       String[] repeated = recent[random.nextInt((int) Math.min(valid, RECENT_LINES))];
       truth.duplicate(file, repeated);
       duplicates++;
-      return CsvLines.join(repeated);
+      return format.join(repeated);
     }
     String[] fields = fields(shoppers.next(eventMillis));
     if (roll >= duplicateRate && roll < duplicateRate + invalidRate) {
@@ -70,7 +78,7 @@ final class LineMaker {
     truth.event(file, fields);
     validByType.merge(fields[6], 1L, Long::sum);
     validPrices = validPrices.add(new BigDecimal(fields[5]));
-    return CsvLines.join(fields);
+    return format.join(fields);
   }
 
   private static String[] fields(ShopperSimulation.Event e) {

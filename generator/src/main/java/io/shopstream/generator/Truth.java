@@ -17,8 +17,6 @@ import java.util.Map;
  */
 final class Truth implements AutoCloseable {
 
-  private static final String[] NAMES = CsvLines.HEADER.split(",");
-
   private final BufferedWriter out;
   private final Map<Path, Long> lines = new HashMap<>();
 
@@ -37,8 +35,8 @@ final class Truth implements AutoCloseable {
 
   void event(Path file, String[] fields) throws IOException {
     StringBuilder more = new StringBuilder();
-    for (int i = 0; i < NAMES.length; i++) {
-      more.append(",\"").append(NAMES[i]).append("\":").append(quoted(fields[i]));
+    for (int i = 0; i < CsvLines.NAMES.length; i++) {
+      more.append(",\"").append(CsvLines.NAMES[i]).append("\":").append(quoted(fields[i]));
     }
     write(file, "event", more.toString());
   }
@@ -68,7 +66,7 @@ final class Truth implements AutoCloseable {
             + "}\n");
   }
 
-  private static String quoted(String value) {
+  static String quoted(String value) {
     StringBuilder json = new StringBuilder("\"");
     for (char c : value.toCharArray()) {
       if (c == '"' || c == '\\') {

@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.parse.ExtraColumns;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -15,7 +16,9 @@ import org.apache.beam.sdk.options.StreamingOptions;
  */
 public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
 
-  @Description("Folder watched for *.csv files; every version not in the file ledger is read.")
+  @Description(
+      "Folder watched for input files (*.csv, *.jsonl, either gzipped as .gz); every version not"
+          + " in the file ledger is read.")
   @Default.String("data/raw")
   String getInputDir();
 
@@ -79,6 +82,16 @@ public interface ShopstreamOptions extends PipelineOptions, StreamingOptions {
   ProcessedFiles.Action getProcessedAction();
 
   void setProcessedAction(ProcessedFiles.Action value);
+
+  @Description(
+      "What becomes of values in columns beyond the eight (a CSV header's other columns, a JSON"
+          + " object's other keys): rescue (kept per row in user_events.extras), ignore (not"
+          + " stored; the ledger still counts them per column) or reject (each such line an"
+          + " EXTRA_COLUMNS error record).")
+  @Default.Enum("rescue")
+  ExtraColumns getExtraColumns();
+
+  void setExtraColumns(ExtraColumns value);
 
   @Description("Folder committed files are moved to with --processedAction=archive.")
   @Default.String("data/archive")

@@ -87,6 +87,11 @@ public final class ShopstreamPipeline {
     }
     options.setInputDir(localFolder("--inputDir", options.getInputDir()));
     options.setErrorDir(localFolder("--errorDir", options.getErrorDir()));
+    if (options.getErrorDir().equals(options.getInputDir())) {
+      // Error files are JSON Lines, an input format: the pipeline would read its own records.
+      throw new IllegalArgumentException(
+          "--errorDir must not be the --inputDir, got " + options.getErrorDir());
+    }
     ProcessedFiles.Action action = options.getProcessedAction();
     if (action != ProcessedFiles.Action.keep && options.getInputDir().contains("://")) {
       throw new IllegalArgumentException(
@@ -221,6 +226,8 @@ public final class ShopstreamPipeline {
             "WatchInputDir",
             new WatchFolder(
                 options.getInputDir(), database, processed, RunnerSettings.watch(options)))
-        .apply("IngestFiles", new IngestFiles(database, options.getErrorDir(), processed));
+        .apply(
+            "IngestFiles",
+            new IngestFiles(database, options.getErrorDir(), processed, options.getExtraColumns()));
   }
 }

@@ -17,6 +17,7 @@ public final class Events {
         "view",
         "2026-01-01T10:00:00Z",
         file,
-        line);
+        line,
+        null);
   }
 }

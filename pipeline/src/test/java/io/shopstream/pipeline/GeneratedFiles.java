@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopstream.generator.Generator;
 import io.shopstream.pipeline.core.parse.Event;
+import io.shopstream.pipeline.core.parse.FileLines;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -81,7 +82,10 @@ public final class GeneratedFiles {
     assertEquals(
         0, Generator.execute(new PrintWriter(out), args.toArray(String[]::new)), out.toString());
     try (Stream<Path> listed = Files.list(staging)) {
-      return listed.filter(f -> f.toString().endsWith(".csv")).sorted().toList();
+      return listed
+          .filter(f -> FileLines.isInputFormat(f.getFileName().toString()))
+          .sorted()
+          .toList();
     }
   }
 

@@ -8,6 +8,7 @@ import io.shopstream.pipeline.beam.FileVersionCoders;
 import io.shopstream.pipeline.beam.IngestFiles;
 import io.shopstream.pipeline.core.files.InputFolder;
 import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.parse.ExtraColumns;
 import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.nio.file.Files;
@@ -36,7 +37,8 @@ class ReplayErrorsTest {
         .apply(
             Create.of(List.of(List.of(InputFolder.current(file.toString()).orElseThrow())))
                 .withCoder(FileVersionCoders.LIST))
-        .apply(new IngestFiles(database, errors.toString(), ProcessedFiles.KEEP));
+        .apply(
+            new IngestFiles(database, errors.toString(), ProcessedFiles.KEEP, ExtraColumns.rescue));
     pipeline.run().waitUntilFinish();
   }
 

@@ -5,6 +5,7 @@ import io.shopstream.pipeline.core.files.ProcessedFiles;
 import io.shopstream.pipeline.core.files.VersionOrder;
 import io.shopstream.pipeline.core.ingest.GroupIngest;
 import io.shopstream.pipeline.core.ingest.GroupIngest.Found;
+import io.shopstream.pipeline.core.parse.ExtraColumns;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.shopstream.pipeline.core.store.Ledger;
 import java.util.ArrayList;
@@ -29,23 +30,33 @@ public final class IngestFiles
   private final JdbcConfig database;
   private final String errorDir;
   private final ProcessedFiles processed;
+  private final ExtraColumns extraColumns;
   private final long chunkBytes;
 
-  public IngestFiles(JdbcConfig database, String errorDir, ProcessedFiles processed) {
-    this(database, errorDir, processed, GroupIngest.CHUNK_BYTES);
+  public IngestFiles(
+      JdbcConfig database, String errorDir, ProcessedFiles processed, ExtraColumns extraColumns) {
+    this(database, errorDir, processed, extraColumns, GroupIngest.CHUNK_BYTES);
   }
 
-  IngestFiles(JdbcConfig database, String errorDir, ProcessedFiles processed, long chunkBytes) {
+  IngestFiles(
+      JdbcConfig database,
+      String errorDir,
+      ProcessedFiles processed,
+      ExtraColumns extraColumns,
+      long chunkBytes) {
     this.database = database;
     this.errorDir = errorDir;
     this.processed = processed;
+    this.extraColumns = extraColumns;
     this.chunkBytes = chunkBytes;
   }
 
   @Override
   public PCollection<FileVersion> expand(PCollection<List<FileVersion>> versions) {
     return versions
-        .apply("IngestEachGroup", ParDo.of(new IngestFn(database, errorDir, processed, chunkBytes)))
+        .apply(
+            "IngestEachGroup",
+            ParDo.of(new IngestFn(database, errorDir, processed, extraColumns, chunkBytes)))
         .setCoder(FileVersionCoders.VERSION);
   }
 
@@ -58,22 +69,29 @@ public final class IngestFiles
     private final JdbcConfig database;
     private final String errorDir;
     private final ProcessedFiles processed;
+    private final ExtraColumns extraColumns;
     private final long chunkBytes;
     private final Metrics.Ingest metrics = new Metrics.Ingest();
 
     private transient GroupIngest ingest;
     private transient List<Found> bundle;
 
-    IngestFn(JdbcConfig database, String errorDir, ProcessedFiles processed, long chunkBytes) {
+    IngestFn(
+        JdbcConfig database,
+        String errorDir,
+        ProcessedFiles processed,
+        ExtraColumns extraColumns,
+        long chunkBytes) {
       this.database = database;
       this.errorDir = errorDir;
       this.processed = processed;
+      this.extraColumns = extraColumns;
       this.chunkBytes = chunkBytes;
     }
 
     @Setup
     public void setup() {
-      ingest = new GroupIngest(database, errorDir, processed, chunkBytes, metrics);
+      ingest = new GroupIngest(database, errorDir, processed, extraColumns, chunkBytes, metrics);
     }
 
     @StartBundle

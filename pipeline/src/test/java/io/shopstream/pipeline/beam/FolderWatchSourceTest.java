@@ -99,7 +99,7 @@ class FolderWatchSourceTest {
 
   private static Ledger.Entry nothingRead(FileVersion version) {
     return new Ledger.Entry(
-        version, java.time.Instant.now(), new Ledger.Counts(0, 0, 0, 0, Map.of()), null);
+        version, java.time.Instant.now(), new Ledger.Counts(0, 0, 0, 0, Map.of()), Map.of(), null);
   }
 
   @Test

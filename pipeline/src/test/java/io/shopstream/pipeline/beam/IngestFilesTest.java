@@ -13,6 +13,7 @@ import io.shopstream.pipeline.core.files.InputFolder;
 import io.shopstream.pipeline.core.files.ProcessedFiles;
 import io.shopstream.pipeline.core.ingest.GroupIngest;
 import io.shopstream.pipeline.core.parse.ErrorRecord;
+import io.shopstream.pipeline.core.parse.ExtraColumns;
 import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.shopstream.pipeline.core.store.Ledger;
@@ -80,7 +81,7 @@ class IngestFilesTest {
                     org.apache.beam.sdk.values.TimestampedValue.of(
                         List.of(versions), Instant.now()))
                 .withCoder(FileVersionCoders.LIST))
-        .apply(new IngestFiles(database, errors.toString(), processed));
+        .apply(new IngestFiles(database, errors.toString(), processed, ExtraColumns.rescue));
     pipeline.run().waitUntilFinish();
   }
 
@@ -91,7 +92,13 @@ class IngestFilesTest {
 
   private void ingestAsOneBundle(long chunkBytes, FileVersion... versions) throws Exception {
     GroupIngest ingest =
-        new GroupIngest(database, errors.toString(), ProcessedFiles.KEEP, chunkBytes, NO_METRICS);
+        new GroupIngest(
+            database,
+            errors.toString(),
+            ProcessedFiles.KEEP,
+            ExtraColumns.rescue,
+            chunkBytes,
+            NO_METRICS);
     java.time.Instant now = java.time.Instant.now();
     ingest.ingest(Arrays.stream(versions).map(v -> new GroupIngest.Found(v, now)).toList());
   }
@@ -124,7 +131,9 @@ class IngestFilesTest {
             .apply(
                 Create.timestamped(TimestampedValue.of(List.of(a, gone, b, a), found))
                     .withCoder(FileVersionCoders.LIST))
-            .apply(new IngestFiles(database, errors.toString(), ProcessedFiles.KEEP));
+            .apply(
+                new IngestFiles(
+                    database, errors.toString(), ProcessedFiles.KEEP, ExtraColumns.rescue));
     PAssert.that(committed.apply(Reify.timestamps()))
         .containsInAnyOrder(TimestampedValue.of(a, found), TimestampedValue.of(b, found));
     pipeline.run().waitUntilFinish();

@@ -1,5 +1,6 @@
 package io.shopstream.pipeline.core.files;
 
+import io.shopstream.pipeline.core.parse.FileLines;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,13 +50,11 @@ public final class InputFolder implements Serializable {
   }
 
   /**
-   * Only visible CSV files, plain or gzipped: writers land files by renaming a hidden ({@code .} or
-   * {@code _}) one.
+   * Only visible input files (CSV or JSON Lines, plain or gzipped): writers land files by renaming
+   * a hidden ({@code .} or {@code _}) one.
    */
   static boolean isInputName(String name) {
-    return (name.endsWith(".csv") || name.endsWith(".csv.gz"))
-        && !name.startsWith(".")
-        && !name.startsWith("_");
+    return FileLines.isInputFormat(name) && !name.startsWith(".") && !name.startsWith("_");
   }
 
   /** The input files in the folder now: regular files only, never directories or links. */

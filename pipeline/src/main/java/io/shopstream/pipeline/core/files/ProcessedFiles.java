@@ -58,10 +58,14 @@ public final class ProcessedFiles implements Serializable {
     this.archiveDir = archiveDir;
   }
 
-  /** The archived name: the version between the name and its {@code .csv} ending. */
+  /**
+   * The archived name: the version between the name and its ending ({@code .csv}, {@code .jsonl},
+   * either with {@code .gz}).
+   */
   public static String archivedName(FileVersion version) {
     String name = version.name();
-    int ending = name.lastIndexOf(".csv");
+    int ending =
+        name.lastIndexOf(name.endsWith(".jsonl") || name.endsWith(".jsonl.gz") ? ".jsonl" : ".csv");
     return name.substring(0, ending)
         + "."
         + version.modifiedMillis()

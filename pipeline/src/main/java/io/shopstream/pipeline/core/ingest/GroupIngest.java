@@ -4,6 +4,7 @@ import io.shopstream.pipeline.core.files.FileVersion;
 import io.shopstream.pipeline.core.files.ProcessedFiles;
 import io.shopstream.pipeline.core.files.VersionOrder;
 import io.shopstream.pipeline.core.parse.ErrorRecord;
+import io.shopstream.pipeline.core.parse.ExtraColumns;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.shopstream.pipeline.core.store.Ledger;
 import java.io.IOException;
@@ -73,6 +74,7 @@ public final class GroupIngest {
   private final DataSource dataSource;
   private final String errorDir;
   private final ProcessedFiles processed;
+  private final ExtraColumns extraColumns;
   private final long chunkBytes;
   private final Listener listener;
 
@@ -80,11 +82,13 @@ public final class GroupIngest {
       JdbcConfig database,
       String errorDir,
       ProcessedFiles processed,
+      ExtraColumns extraColumns,
       long chunkBytes,
       Listener listener) {
     this.dataSource = database.pooledDataSource();
     this.errorDir = errorDir;
     this.processed = processed;
+    this.extraColumns = extraColumns;
     this.chunkBytes = chunkBytes;
     this.listener = listener;
   }
@@ -183,7 +187,9 @@ public final class GroupIngest {
       VersionLines file = read.remove(found.version()); // a version handed twice: once
       if (file != null) {
         String errorFile = errorFiles.get(found.version()).publish();
-        entries.add(new Ledger.Entry(found.version(), found.at(), file.counts(), errorFile));
+        entries.add(
+            new Ledger.Entry(
+                found.version(), found.at(), file.counts(), file.extraColumns(), errorFile));
       }
     }
     if (entries.isEmpty()) {
@@ -217,7 +223,8 @@ public final class GroupIngest {
     List<ErrorRecord> refused;
     try (Staging staging = new Staging(connection, paths, chunk);
         ReadAhead reading =
-            new ReadAhead(rows -> VersionLines.readAll(errorFiles, rows, read, left))) {
+            new ReadAhead(
+                rows -> VersionLines.readAll(extraColumns, errorFiles, rows, read, left))) {
       for (byte[] rows = reading.next(); rows != null; rows = reading.next()) {
         staging.add(rows);
       }

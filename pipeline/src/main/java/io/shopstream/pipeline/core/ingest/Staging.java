@@ -43,7 +43,7 @@ final class Staging implements AutoCloseable {
   static final String TABLES =
       "CREATE TEMP TABLE IF NOT EXISTS ingest_batch (seq bigint, event_id text, user_id text,"
           + " product_id text, product_name text, category text, price text, event_type text,"
-          + " event_time text, file int, source_line bigint) ON COMMIT DELETE ROWS;"
+          + " event_time text, file int, source_line bigint, extras text) ON COMMIT DELETE ROWS;"
           + " CREATE TEMP TABLE IF NOT EXISTS ingest_files (file int, source_file text)"
           + " ON COMMIT DELETE ROWS;"
           + " CREATE TEMP TABLE IF NOT EXISTS ingest_windows (minute timestamptz, category text,"
@@ -53,7 +53,7 @@ final class Staging implements AutoCloseable {
 
   static final String COLUMNS =
       "event_id, user_id, product_id, product_name, category, price, event_type, event_time,"
-          + " source_file, source_line";
+          + " source_file, source_line, extras";
 
   /**
    * The earliest staged row of each id in the range given, into {@code user_events} unless stored
@@ -65,7 +65,8 @@ final class Staging implements AutoCloseable {
       "WITH stored AS (INSERT INTO user_events ("
           + COLUMNS
           + ") SELECT DISTINCT ON (event_id) event_id, user_id, product_id, product_name, category,"
-          + " price::numeric, event_type, event_time::timestamptz, source_file, source_line"
+          + " price::numeric, event_type, event_time::timestamptz, source_file, source_line,"
+          + " extras::jsonb"
           + " FROM ingest_batch JOIN ingest_files USING (file) WHERE seq BETWEEN ? AND ?"
           + " ORDER BY event_id, seq ON CONFLICT (event_id) DO NOTHING"
           + " RETURNING event_time, category, event_type, price, source_file),"
@@ -254,7 +255,7 @@ final class Staging implements AutoCloseable {
       try (ResultSet row = select.executeQuery()) {
         row.next();
         List<String> columns = new ArrayList<>();
-        for (int i = 1; i <= 10; i++) {
+        for (int i = 1; i <= 11; i++) {
           columns.add(row.getString(i));
         }
         Event event = Event.ofColumns(columns);

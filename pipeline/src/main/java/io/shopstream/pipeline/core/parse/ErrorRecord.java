@@ -24,6 +24,8 @@ public record ErrorRecord(
     BAD_ENCODING,
     CONTROL_CHARACTER,
     HEADER_MISMATCH,
+    MALFORMED_JSON,
+    EXTRA_COLUMNS,
     DB_REJECTED
   }
 

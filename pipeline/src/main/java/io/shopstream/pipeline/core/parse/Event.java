@@ -1,12 +1,14 @@
 package io.shopstream.pipeline.core.parse;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.commons.csv.CSVFormat;
 
 /**
  * A valid event (docs/reference.md) with where it came from. {@code price} is the validated decimal
- * text and {@code eventTime} a UTC ISO-8601 instant, both as PostgreSQL parses them.
+ * text and {@code eventTime} a UTC ISO-8601 instant, both as PostgreSQL parses them; {@code extras}
+ * the rescued extra columns as a JSON object's text, null when there are none.
  */
 public record Event(
     String eventId,
@@ -18,11 +20,12 @@ public record Event(
     String eventType,
     String eventTime,
     String sourceFile,
-    long sourceLine) {
+    long sourceLine,
+    String extras) {
 
-  /** The input's eight columns, then source file and line. */
+  /** The input's eight columns, then source file and line, then extras (null or JSON). */
   List<String> columns() {
-    return List.of(
+    return Arrays.asList(
         eventId,
         userId,
         productId,
@@ -32,7 +35,8 @@ public record Event(
         eventType,
         eventTime,
         sourceFile,
-        Long.toString(sourceLine));
+        Long.toString(sourceLine),
+        extras);
   }
 
   /** The event's input columns as one CSV line. */
@@ -43,9 +47,10 @@ public record Event(
   /**
    * The event as one line of PostgreSQL's CSV in UTF-8, {@link #columns} in order but with the
    * number {@code file} for the source file, ending with a line feed: the form in which events are
-   * sent to {@code COPY}. A field is quoted only when it must be (empty, or holding a comma, quote,
-   * line break or backslash); Commons CSV's printer quotes every field through a generic path, half
-   * of the writers' own CPU once.
+   * sent to {@code COPY} (no extras: an unquoted empty field, which {@code COPY} reads as null). A
+   * field is quoted only when it must be (empty, or holding a comma, quote, line break or
+   * backslash); Commons CSV's printer quotes every field through a generic path, half of the
+   * writers' own CPU once.
    */
   public byte[] copyRow(int file) {
     StringBuilder csv = new StringBuilder(256);
@@ -56,12 +61,11 @@ public record Event(
       appendField(csv, field);
       csv.append(',');
     }
-    return csv.append(file)
-        .append(',')
-        .append(sourceLine)
-        .append('\n')
-        .toString()
-        .getBytes(StandardCharsets.UTF_8);
+    csv.append(file).append(',').append(sourceLine).append(',');
+    if (extras != null) {
+      appendField(csv, extras);
+    }
+    return csv.append('\n').toString().getBytes(StandardCharsets.UTF_8);
   }
 
   /** The event back from its {@link #columns}. */
@@ -76,7 +80,8 @@ public record Event(
         f.get(6),
         f.get(7),
         f.get(8),
-        Long.parseLong(f.get(9)));
+        Long.parseLong(f.get(9)),
+        f.get(10));
   }
 
   private static void appendField(StringBuilder csv, String value) {

@@ -1,5 +1,7 @@
 package io.shopstream.pipeline.core.parse;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.shopstream.pipeline.core.parse.ErrorRecord.Reason;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -7,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -24,11 +27,15 @@ public final class LineParser {
   /** What became of a line: an event, an error record, or skipped (header or blank). */
   public sealed interface Parsed permits Valid, Invalid, Skipped {}
 
-  public record Valid(Event event) implements Parsed {}
+  /**
+   * A valid event, and the names of the extra columns that hold a value in its line (in {@code
+   * event.extras()} unless they are ignored).
+   */
+  public record Valid(Event event, List<String> extraColumns) implements Parsed {}
 
   public record Invalid(ErrorRecord error) implements Parsed {}
 
-  record Skipped() implements Parsed {}
+  public record Skipped() implements Parsed {}
 
   public static final List<String> COLUMNS =
       List.of(
@@ -50,7 +57,10 @@ public final class LineParser {
   private LineParser() {}
 
   /** A line decoded and split into trimmed fields, or what became of it if it got no further. */
-  private record Split(Parsed early, String line, String[] fields) {}
+  record Split(Parsed early, String line, String[] fields) {}
+
+  private static final List<String> NONE = List.of();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The header a file's first line is, or null. */
   public static Header header(byte[] bytes, int length) {
@@ -60,7 +70,7 @@ public final class LineParser {
 
   /** A line of a file without a header. */
   public static Parsed parse(String source, long lineNumber, byte[] bytes, int length) {
-    return parse(source, lineNumber, bytes, length, null);
+    return parse(source, lineNumber, bytes, length, null, ExtraColumns.rescue);
   }
 
   /**
@@ -69,7 +79,12 @@ public final class LineParser {
    * @param header the file's header, null if it has none (its lines are in {@link #COLUMNS} order)
    */
   public static Parsed parse(
-      String source, long lineNumber, byte[] bytes, int length, Header header) {
+      String source,
+      long lineNumber,
+      byte[] bytes,
+      int length,
+      Header header,
+      ExtraColumns extraColumns) {
     Split split = split(source, lineNumber, bytes, length);
     if (split.early() != null) {
       return split.early();
@@ -101,17 +116,36 @@ public final class LineParser {
               + fields.length,
           line);
     }
-    if (header != null) {
-      String[] ordered = new String[COLUMNS.size()];
-      for (int i = 0; i < ordered.length; i++) {
-        ordered[i] = fields[header.positions()[i]];
-      }
-      fields = ordered;
+    if (header == null) {
+      return validate(source, lineNumber, line, fields, null, NONE, extraColumns);
     }
-    return validate(source, lineNumber, line, fields);
+    String[] ordered = new String[COLUMNS.size()];
+    for (int i = 0; i < ordered.length; i++) {
+      ordered[i] = fields[header.positions()[i]];
+    }
+    ObjectNode extras = null;
+    List<String> names = NONE;
+    for (int i = 0; i < header.extraPositions().length; i++) {
+      String value = fields[header.extraPositions()[i]];
+      if (!value.isEmpty()) { // an empty field holds no value to keep
+        if (extras == null) {
+          extras = JSON.createObjectNode();
+          names = new ArrayList<>();
+        }
+        extras.put(header.extraNames().get(i), value);
+        names.add(header.extraNames().get(i));
+      }
+    }
+    return validate(source, lineNumber, line, ordered, extras, names, extraColumns);
   }
 
-  private static Split split(String source, long lineNumber, byte[] bytes, int length) {
+  /**
+   * A line decoded, or what became of it (bad encoding, blank); {@code plain} when every character
+   * is printable ASCII or a tab, so that there is no control character to look for.
+   */
+  record Decoded(Parsed early, String line, boolean plain) {}
+
+  static Decoded decode(String source, long lineNumber, byte[] bytes, int length) {
     int start = 0;
     if (lineNumber == 1
         && length >= 3
@@ -135,19 +169,27 @@ public final class LineParser {
       } catch (CharacterCodingException e) {
         String lossy =
             StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
-        return early(
-            invalid(source, lineNumber, Reason.BAD_ENCODING, "line is not valid UTF-8", lossy));
+        return new Decoded(
+            invalid(source, lineNumber, Reason.BAD_ENCODING, "line is not valid UTF-8", lossy),
+            null,
+            false);
       }
     }
-    if (line.isBlank()) {
-      return early(SKIPPED);
+    return new Decoded(line.isBlank() ? SKIPPED : null, line, plain);
+  }
+
+  private static Split split(String source, long lineNumber, byte[] bytes, int length) {
+    Decoded decoded = decode(source, lineNumber, bytes, length);
+    if (decoded.early() != null) {
+      return early(decoded.early());
     }
-    Invalid control = plain ? null : controlCharacter(source, lineNumber, line);
+    String line = decoded.line();
+    Invalid control = decoded.plain() ? null : controlCharacter(source, lineNumber, line);
     return control != null ? early(control) : fields(source, lineNumber, line);
   }
 
   /** The first control character other than tab, as an error; null when there is none. */
-  private static Invalid controlCharacter(String source, long lineNumber, String line) {
+  static Invalid controlCharacter(String source, long lineNumber, String line) {
     for (int i = 0; i < line.length(); i++) {
       char c = line.charAt(i);
       if (Character.isISOControl(c) && c != '\t') {
@@ -192,8 +234,18 @@ public final class LineParser {
     return new Split(parsed, null, null);
   }
 
-  /** Checks the eight fields, in {@link #COLUMNS} order, against docs/reference.md. */
-  private static Parsed validate(String source, long lineNumber, String line, String[] fields) {
+  /**
+   * Checks the eight fields, in {@link #COLUMNS} order, against docs/reference.md; then the extra
+   * columns' values (null when none), named in {@code extraNames}, as {@code extraColumns} says.
+   */
+  static Parsed validate(
+      String source,
+      long lineNumber,
+      String line,
+      String[] fields,
+      ObjectNode extras,
+      List<String> extraNames,
+      ExtraColumns extraColumns) {
     for (int i = 0; i < fields.length; i++) {
       if (fields[i].isEmpty()) {
         return invalid(source, lineNumber, Reason.EMPTY_FIELD, COLUMNS.get(i) + " is empty", line);
@@ -233,6 +285,16 @@ public final class LineParser {
           "timestamp '" + fields[7] + "' is not an ISO-8601 date-time",
           line);
     }
+    if (extras != null && extraColumns == ExtraColumns.reject) {
+      return invalid(
+          source,
+          lineNumber,
+          Reason.EXTRA_COLUMNS,
+          "values in columns beyond the eight ("
+              + String.join(", ", extraNames)
+              + ") and --extraColumns=reject",
+          line);
+    }
     return new Valid(
         new Event(
             fields[0],
@@ -244,7 +306,9 @@ public final class LineParser {
             fields[6],
             eventTime,
             source,
-            lineNumber));
+            lineNumber,
+            extras == null || extraColumns == ExtraColumns.ignore ? null : extras.toString()),
+        extraNames);
   }
 
   /** Like {@code line.split(",", -1)}, without its list and regular-expression machinery. */
@@ -278,8 +342,7 @@ public final class LineParser {
     return new String(bytes, start, end - start, StandardCharsets.ISO_8859_1);
   }
 
-  private static Invalid invalid(
-      String source, long line, Reason reason, String message, String raw) {
+  static Invalid invalid(String source, long line, Reason reason, String message, String raw) {
     return new Invalid(ErrorRecord.of(source, line, reason, message, raw));
   }
 

@@ -1,5 +1,7 @@
 package io.shopstream.pipeline.core.store;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopstream.pipeline.core.files.FileVersion;
 import io.shopstream.pipeline.core.parse.ErrorRecord.Reason;
 import java.sql.Array;
@@ -35,6 +37,8 @@ public final class Ledger {
   }
 
   private static final String MODIFIED_AT = "timestamptz 'epoch' + ? * interval '1 millisecond'";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private Ledger() {}
 
@@ -134,19 +138,27 @@ public final class Ledger {
     }
   }
 
-  /** A version's ledger row. */
-  public record Entry(FileVersion version, Instant found, Counts counts, String errorFile) {}
+  /**
+   * A version's ledger row; {@code extraColumns}: per extra column name, the valid lines that held
+   * a value in it.
+   */
+  public record Entry(
+      FileVersion version,
+      Instant found,
+      Counts counts,
+      Map<String, Long> extraColumns,
+      String errorFile) {}
 
   /** Adds these versions' rows; the caller commits them with the versions' rows. */
   public static void record(Connection connection, List<Entry> entries, String readBy)
-      throws SQLException {
+      throws SQLException, JsonProcessingException {
     try (PreparedStatement insert =
         connection.prepareStatement(
             "INSERT INTO ingested_files (path, size, modified_at, found_at, lines, stored,"
-                + " duplicates, skipped, errors, errors_by_reason, error_file, read_by)"
-                + " VALUES (?, ?, "
+                + " duplicates, skipped, errors, errors_by_reason, extra_columns, error_file,"
+                + " read_by) VALUES (?, ?, "
                 + MODIFIED_AT
-                + ", ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)")) {
+                + ", ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?)")) {
       for (Entry entry : entries) {
         Counts counts = entry.counts();
         insert.setString(1, entry.version().path());
@@ -159,8 +171,9 @@ public final class Ledger {
         insert.setLong(8, counts.skipped());
         insert.setLong(9, counts.errors());
         insert.setString(10, json(counts.errorsByReason()));
-        insert.setString(11, entry.errorFile());
-        insert.setString(12, readBy);
+        insert.setString(11, JSON.writeValueAsString(entry.extraColumns()));
+        insert.setString(12, entry.errorFile());
+        insert.setString(13, readBy);
         insert.addBatch();
       }
       insert.executeBatch();

@@ -18,13 +18,16 @@ class EventTest {
   void copyRowsQuoteOnlyWhatMustBeQuotedAndReadBackExactly() throws IOException {
     Event plain = event("p", "/in/a.csv", 2);
     Event awkward =
-        new Event("w", "u,1", "p\"1", "line\nbreak", "back\\slash", "1", "view", "t\r", "", 3);
-    Event multiByte = new Event("m", "u", "p", "Crème ☕ 𝄞", "c", "1", "view", "t", "/ä.csv", 4);
+        new Event(
+            "w", "u,1", "p\"1", "line\nbreak", "back\\slash", "1", "view", "t\r", "", 3, null);
+    Event multiByte =
+        new Event(
+            "m", "u", "p", "Crème ☕ 𝄞", "c", "1", "view", "t", "/ä.csv", 4, "{\"k\":\"a,\\\"b\"}");
 
     assertEquals(
-        "p,u1,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z,7,2\n",
+        "p,u1,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z,7,2,\n",
         new String(plain.copyRow(7), StandardCharsets.UTF_8),
-        "the number of the source file in its place");
+        "the number of the source file in its place; no extras: an unquoted empty field");
     List<Event> events = List.of(plain, awkward, multiByte);
     StringBuilder csv = new StringBuilder();
     for (int i = 0; i < events.size(); i++) {

@@ -86,26 +86,64 @@ class LineParserTest {
   }
 
   private static Parsed parse(String line, Header header) {
+    return parse(line, header, ExtraColumns.rescue);
+  }
+
+  private static Parsed parse(String line, Header header, ExtraColumns extraColumns) {
     byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
-    return LineParser.parse("file:///in/a.csv", 2, bytes, bytes.length, header);
+    return LineParser.parse("file:///in/a.csv", 2, bytes, bytes.length, header, extraColumns);
   }
 
   @Test
-  void aHeaderMapsColumnsByNameInAnyOrderAndCaseAndIgnoresExtraColumns() {
+  void aHeaderMapsColumnsByNameInAnyOrderAndCaseAndRescuesExtraColumns() {
     String names =
-        " User_ID ,event_id,coupon,product_id,product_name,category,price,EVENT_TYPE,timestamp";
+        " User_ID ,event_id,Coupon,product_id,product_name,category,price,EVENT_TYPE,timestamp";
     Header header = header(names);
-    Event e =
-        assertInstanceOf(
-                Valid.class,
-                parse("u1,e1,SAVE10,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z", header))
-            .event();
-    assertEquals(Events.event("e1", "file:///in/a.csv", 2), e);
+    String line = "u1,e1,SAVE10,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z";
+    Valid valid = assertInstanceOf(Valid.class, parse(line, header));
+    Event plain = Events.event("e1", "file:///in/a.csv", 2);
+    assertEquals(
+        new Event(
+            plain.eventId(),
+            plain.userId(),
+            plain.productId(),
+            plain.productName(),
+            plain.category(),
+            plain.price(),
+            plain.eventType(),
+            plain.eventTime(),
+            plain.sourceFile(),
+            plain.sourceLine(),
+            "{\"Coupon\":\"SAVE10\"}"),
+        valid.event());
+    assertEquals(java.util.List.of("Coupon"), valid.extraColumns());
+    Valid ignored = assertInstanceOf(Valid.class, parse(line, header, ExtraColumns.ignore));
+    assertEquals(plain, ignored.event());
+    assertEquals(java.util.List.of("Coupon"), ignored.extraColumns(), "counted all the same");
+    ErrorRecord rejected =
+        assertInstanceOf(Invalid.class, parse(line, header, ExtraColumns.reject)).error();
+    assertEquals(Reason.EXTRA_COLUMNS, rejected.reason());
+    assertTrue(rejected.message().contains("Coupon"), rejected.message());
+    assertEquals(line, rejected.raw());
+    String noCoupon = "u1,e1, ,p1,Red Shoes,Clothing,19.99,view,2026-01-01T10:00:00Z";
+    Valid empty = assertInstanceOf(Valid.class, parse(noCoupon, header, ExtraColumns.reject));
+    assertEquals(plain, empty.event(), "an empty extra field holds no value");
     assertInstanceOf(Skipped.class, parse(names.toLowerCase(), header), "the header again");
     assertInstanceOf(Skipped.class, parse("", header));
     ErrorRecord short8 = assertInstanceOf(Invalid.class, parse(GOOD, header)).error();
     assertEquals(Reason.FIELD_COUNT, short8.reason());
     assertTrue(short8.message().contains("expected 9 fields"), short8.message());
+  }
+
+  @Test
+  void extraColumnNamesAreMadeUniqueAndBlankOnesNamedByPosition() {
+    Header header =
+        header(
+            "event_id,user_id,product_id,product_name,category,price,event_type,timestamp,,x,X,price");
+    assertEquals(java.util.List.of("column_9", "x", "X_2", "price_2"), header.extraNames());
+    Valid valid = assertInstanceOf(Valid.class, parse(GOOD + ",a,b,c,d", header));
+    assertEquals(
+        "{\"column_9\":\"a\",\"x\":\"b\",\"X_2\":\"c\",\"price_2\":\"d\"}", valid.event().extras());
   }
 
   @Test
