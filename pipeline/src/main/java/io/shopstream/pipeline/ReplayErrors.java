@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -35,15 +36,19 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 
 /**
  * Error replay (docs/reference.md, {@code runners/replay.sh}): the raw lines of the error records
- * chosen (all, or by reason, file or time) go into new input files, with a header, in the input
- * folder, where the running pipeline validates them again: lines that pass are stored once, lines
- * that fail again become new error records. Each record is replayed once: {@code replayed_errors}
- * holds it, with the replay file and line it went to, so a stored row leads back to the line it
- * came from. The log commits before its files land, and every run first lands any logged file that
- * is neither in the input folder nor in the ledger, so a crash in between loses no replay.
+ * chosen (all, or by reason, file or time) go into new input files (CSV with a header; JSON Lines
+ * for JSON sources) in the input folder, where the running pipeline validates them again: lines
+ * that pass are stored once, lines that fail again become new error records. Each record is
+ * replayed once: {@code replayed_errors} holds it, with the replay file and line it went to, so a
+ * stored row leads back to the line it came from. The log commits before its files land, and every
+ * run first lands any logged file that is neither in the input folder nor in the ledger, so a crash
+ * in between loses no replay.
  */
 public final class ReplayErrors {
 
@@ -52,8 +57,18 @@ public final class ReplayErrors {
 
   private ReplayErrors() {}
 
-  /** A record chosen: the error file it is in, and its source, line, reason and raw line. */
-  record Chosen(String errorFile, String source, long line, String reason, String raw) {}
+  /**
+   * A record chosen: the error file it is in, and its source, line, reason, message and raw line.
+   */
+  record Chosen(
+      String errorFile, String source, long line, String reason, String message, String raw) {}
+
+  /** The "header" of JSON Lines replay files, which have none. */
+  private static final String JSON_LINES = "";
+
+  private static boolean isJsonLines(String source) {
+    return source.endsWith(".jsonl") || source.endsWith(".jsonl.gz");
+  }
 
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMddHHmmssSSS").withZone(ZoneOffset.UTC);
@@ -132,15 +147,36 @@ public final class ReplayErrors {
       Set<String> done = replayed(connection);
       Map<String, String> headers = new HashMap<>(); // by source file: each is read once
       Map<String, List<Chosen>> byHeader = new LinkedHashMap<>();
+      Map<String, String> unmappable = new LinkedHashMap<>();
       for (Chosen record : chosen) {
-        if (!done.contains(record.errorFile() + ":" + record.line())) {
-          String header =
-              record.reason().equals(ErrorRecord.Reason.DB_REJECTED.name())
-                  ? COLUMNS
-                  : headers.computeIfAbsent(record.source(), ReplayErrors::headerOf);
-          byHeader.computeIfAbsent(header, h -> new ArrayList<>()).add(record);
+        if (done.contains(record.errorFile() + ":" + record.line())) {
+          continue;
         }
+        if (record.reason().equals(ErrorRecord.Reason.HEADER_MISMATCH.name())) {
+          Mapped mapped = mapped(record);
+          if (mapped.why() != null) {
+            unmappable.putIfAbsent(record.source(), mapped.why());
+          } else {
+            byHeader.computeIfAbsent(mapped.header(), h -> new ArrayList<>()).add(mapped.record());
+          }
+          continue;
+        }
+        String header =
+            record.reason().equals(ErrorRecord.Reason.DB_REJECTED.name())
+                ? COLUMNS
+                : isJsonLines(record.source())
+                    ? JSON_LINES
+                    : headers.computeIfAbsent(record.source(), ReplayErrors::headerOf);
+        byHeader.computeIfAbsent(header, h -> new ArrayList<>()).add(record);
       }
+      unmappable.forEach(
+          (source, why) ->
+              System.err.println(
+                  "replay: the HEADER_MISMATCH records of "
+                      + source
+                      + " are not replayed: "
+                      + why
+                      + "; land the file again with its header fixed"));
       String stamp = stamp(Instant.now());
       int file = 0;
       try (PreparedStatement log =
@@ -148,9 +184,13 @@ public final class ReplayErrors {
               "INSERT INTO replayed_errors (error_file, line, source, reason, replay_file,"
                   + " replay_line, header, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
         for (Map.Entry<String, List<Chosen>> group : byHeader.entrySet()) {
+          boolean json = group.getKey().equals(JSON_LINES);
           String replayFile =
-              Path.of(options.getInputDir(), "replay-" + stamp + "-" + ++file + ".csv").toString();
-          long replayLine = 1; // the header
+              Path.of(
+                      options.getInputDir(),
+                      "replay-" + stamp + "-" + ++file + (json ? ".jsonl" : ".csv"))
+                  .toString();
+          long replayLine = json ? 0 : 1; // after the header
           for (Chosen record : group.getValue()) {
             log.setString(1, record.errorFile());
             log.setLong(2, record.line());
@@ -167,6 +207,86 @@ public final class ReplayErrors {
       }
       connection.commit();
       return landDue(connection);
+    }
+  }
+
+  /**
+   * A {@code HEADER_MISMATCH} record's line under the standard columns (then its file's other
+   * columns, under their names), its file's header names compared without case, spaces, {@code -}
+   * and {@code _}; or why it cannot be (a column that no name matches, a line that does not fit).
+   */
+  record Mapped(String header, Chosen record, String why) {
+    static Mapped not(String why) {
+      return new Mapped(null, null, why);
+    }
+  }
+
+  static Mapped mapped(Chosen record) {
+    int at = record.message().indexOf(LineParser.HEADER_COLUMNS);
+    String columns =
+        at >= 0
+            ? record.message().substring(at + LineParser.HEADER_COLUMNS.length())
+            : headerOf(record.source());
+    List<String> names = csvFields(columns);
+    List<String> raw = csvFields(record.raw());
+    if (names == null || raw == null) {
+      return Mapped.not("its line or header is not valid CSV");
+    }
+    List<String> keys = names.stream().map(ReplayErrors::nameKey).toList();
+    List<String> unmatched = new ArrayList<>();
+    List<Integer> positions = new ArrayList<>();
+    for (String column : LineParser.COLUMNS) {
+      int position = keys.indexOf(nameKey(column));
+      if (position < 0) {
+        unmatched.add(column);
+      }
+      positions.add(position);
+    }
+    if (!unmatched.isEmpty()) {
+      return Mapped.not(
+          "no column of its header is "
+              + String.join(", ", unmatched)
+              + ", even with names compared without case, spaces, - and _");
+    }
+    if (raw.size() != names.size()) {
+      return Mapped.not(
+          "a line has " + raw.size() + " fields where its header has " + names.size());
+    }
+    List<String> header = new ArrayList<>(LineParser.COLUMNS);
+    List<String> values = new ArrayList<>();
+    positions.forEach(p -> values.add(raw.get(p)));
+    for (int i = 0; i < names.size(); i++) {
+      if (!positions.contains(i)) {
+        header.add(names.get(i));
+        values.add(raw.get(i));
+      }
+    }
+    Chosen line =
+        new Chosen(
+            record.errorFile(),
+            record.source(),
+            record.line(),
+            record.reason(),
+            record.message(),
+            CSV.format(values.toArray()));
+    return new Mapped(CSV.format(header.toArray()), line, null);
+  }
+
+  private static final CSVFormat CSV = CSVFormat.RFC4180.builder().setRecordSeparator("").get();
+
+  private static String nameKey(String name) {
+    return name.toLowerCase(Locale.ROOT).replaceAll("[\\s_-]", "");
+  }
+
+  /** The fields of one CSV line, or null when it is not one. */
+  private static List<String> csvFields(String line) {
+    try (CSVParser parser = CSVParser.parse(line, CSV)) {
+      List<CSVRecord> records = parser.getRecords();
+      return records.size() == 1
+          ? records.get(0).toList().stream().map(String::strip).toList()
+          : null;
+    } catch (IOException | UncheckedIOException | IllegalStateException e) {
+      return null;
     }
   }
 
@@ -201,6 +321,7 @@ public final class ReplayErrors {
                   source,
                   record.get("line").asLong(),
                   record.get("reason").asText(),
+                  record.get("message").asText(),
                   record.get("raw").asText()));
         }
       }
@@ -267,7 +388,9 @@ public final class ReplayErrors {
       while (rows.next()) {
         String header = rows.getString(2);
         files
-            .computeIfAbsent(rows.getString(1), f -> new ArrayList<>(List.of(header)))
+            .computeIfAbsent(
+                rows.getString(1),
+                f -> new ArrayList<>(header.equals(JSON_LINES) ? List.of() : List.of(header)))
             .add(rows.getString(3));
       }
     }

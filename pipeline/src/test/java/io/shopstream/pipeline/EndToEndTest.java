@@ -117,6 +117,91 @@ class EndToEndTest {
   }
 
   /**
+   * Issue 30: a CSV file's extra columns and a JSON object's unknown keys are kept per row, every
+   * bad JSON line is a record that replays as JSON Lines, and the ledger counts the extra columns.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"DirectRunner", "SparkRunner"})
+  void extraColumnsAndJsonLinesAreStoredOrExplainedValueByValue(String runner) throws Exception {
+    start(runner);
+    LandingScenario.land(
+        in,
+        "extras.csv",
+        "event_id,user_id,product_id,product_name,category,price,event_type,timestamp,coupon,channel",
+        "e10,u1,p1,Mug,Home,12.50,purchase,2026-01-01T10:00:00Z,SAVE10,web",
+        "e11,u1,p1,Mug,Home,12.50,view,2026-01-01T10:00:00Z,,app");
+    String bad = json("e22").replace("}", "");
+    LandingScenario.land(
+        in,
+        "events.jsonl",
+        json("e20"),
+        json("e21").replace("}", ",\"gift\":true}"),
+        "",
+        bad,
+        "[1,2]");
+    Path packed = work.resolve("packed.jsonl.gz");
+    try (var gzip = new GZIPOutputStream(Files.newOutputStream(packed))) {
+      gzip.write((json("e30") + "\n" + json("e31") + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Files.move(packed, in.resolve("packed.jsonl.gz"));
+    awaitTrue(() -> LandingScenario.committedFiles(database) == 3, "three files committed");
+
+    assertEquals(
+        List.of(
+            List.of("e10", "{\"coupon\": \"SAVE10\", \"channel\": \"web\"}"),
+            List.of("e11", "{\"channel\": \"app\"}"),
+            List.of("e20", "-"),
+            List.of("e21", "{\"gift\": true}"),
+            List.of("e30", "-"),
+            List.of("e31", "-")),
+        TestDatabase.query(
+            database,
+            "SELECT event_id, coalesce(extras::text, '-') FROM user_events ORDER BY event_id"));
+    assertEquals(
+        List.of(List.of("e10")),
+        TestDatabase.query(
+            database, "SELECT event_id FROM user_events WHERE extras->>'coupon' = 'SAVE10'"));
+    assertEquals(
+        List.of(
+            List.of("events.jsonl", "5", "2", "1", "2", "{\"MALFORMED_JSON\": 2}", "{\"gift\": 1}"),
+            List.of("extras.csv", "3", "2", "1", "0", "{}", "{\"coupon\": 1, \"channel\": 2}"),
+            List.of("packed.jsonl.gz", "2", "2", "0", "0", "{}", "{}")),
+        TestDatabase.query(
+            database,
+            "SELECT regexp_replace(path, '^.*/', ''), lines, stored, skipped, errors,"
+                + " errors_by_reason::text, extra_columns::text FROM ingested_files"
+                + " WHERE lines = stored + duplicates + skipped + errors ORDER BY 1"),
+        "name, lines, stored, skipped, errors, by reason, extra columns; balanced");
+
+    ReplayOptions replay =
+        PipelineOptionsFactory.fromArgs(
+                "--inputDir=" + in, "--errorDir=" + errors, "--reason=MALFORMED_JSON")
+            .as(ReplayOptions.class);
+    List<Path> landed = ReplayErrors.replay(replay, database);
+    assertEquals(1, landed.size());
+    assertTrue(landed.get(0).toString().endsWith(".jsonl"), landed.toString());
+    assertEquals(List.of(bad, "[1,2]"), Files.readAllLines(landed.get(0)));
+    awaitTrue(() -> LandingScenario.committedFiles(database) == 4, "the replay file committed");
+    assertEquals(
+        List.of(List.of("2", "2", "{\"MALFORMED_JSON\": 2}")),
+        TestDatabase.query(
+            database,
+            "SELECT lines, errors, errors_by_reason::text FROM ingested_files"
+                + " WHERE path = '"
+                + landed.get(0)
+                + "'"),
+        "the bad lines fail again, each once more explained");
+  }
+
+  private static String json(String id) {
+    return "{\"event_id\":\""
+        + id
+        + "\",\"user_id\":\"u2\",\"product_id\":\"p2\",\"product_name\":\"Lamp\","
+        + "\"category\":\"Home\",\"price\":7.5,\"event_type\":\"view\","
+        + "\"timestamp\":\"2026-01-01T10:00:00Z\"}";
+  }
+
+  /**
    * Issue 29: windows stay exact whatever the spread of event times (a backfill over 90 days: about
    * a window per row), for late events (every file reaches back over the whole spread), for windows
    * two transactions update at once (events within minutes, files landed together), and for

@@ -103,6 +103,62 @@ class ReplayErrorsTest {
   }
 
   @Test
+  void headerMismatchesReplayUnderTheStandardHeaderWhereTheirNamesMapAndTheRestSayWhyNot()
+      throws Exception {
+    JdbcConfig database = fresh.config();
+    Path in = Files.createDirectories(work.resolve("raw"));
+    Path errors = Files.createDirectories(work.resolve("error"));
+    Path mappable =
+        Files.writeString(
+            in.resolve("m1.csv"),
+            "Event ID,User-Id,product_id,product_name,category,price,event_type,timestamp,coupon\n"
+                + "e5,u5,p1,Mug,Home,4,view,2026-01-01T10:00:00Z,SAVE5\n");
+    Path unmappable =
+        Files.writeString(
+            in.resolve("m2.csv"),
+            "event_id,user,product_id,product_name,category,price,event_type,timestamp\n"
+                + "e6,u6,p1,Mug,Home,4,view,2026-01-01T10:00:00Z\n");
+    ingest(database, errors, mappable);
+    ingest(database, errors, unmappable);
+    assertEquals(0, TestDatabase.count(database, "SELECT count(*) FROM user_events"));
+    Files.delete(mappable); // the header comes from the record, not from the file
+
+    List<Path> landed =
+        ReplayErrors.replay(options(in, errors, database, "--reason=HEADER_MISMATCH"), database);
+    assertEquals(1, landed.size());
+    assertEquals(
+        List.of(
+            String.join(",", LineParser.COLUMNS) + ",coupon",
+            "e5,u5,p1,Mug,Home,4,view,2026-01-01T10:00:00Z,SAVE5"),
+        Files.readAllLines(landed.get(0)));
+    ingest(database, errors, landed.get(0));
+    assertEquals(
+        List.of(List.of("e5", "u5", "{\"coupon\": \"SAVE5\"}")),
+        TestDatabase.query(database, "SELECT event_id, user_id, extras::text FROM user_events"));
+    assertEquals(
+        List.of(List.of("m1.csv")),
+        TestDatabase.query(
+            database, "SELECT regexp_replace(source, '^.*/', '') FROM replayed_errors"),
+        "the unmapped record is not logged as replayed");
+
+    JsonNode record =
+        LandingScenario.errorRecords(errors).stream()
+            .filter(r -> r.get("source").asText().equals(unmappable.toString()))
+            .findFirst()
+            .orElseThrow();
+    ReplayErrors.Mapped why =
+        ReplayErrors.mapped(
+            new ReplayErrors.Chosen(
+                "m2.errors.jsonl",
+                unmappable.toString(),
+                2,
+                "HEADER_MISMATCH",
+                record.get("message").asText(),
+                record.get("raw").asText()));
+    assertTrue(why.why().contains("no column of its header is user_id"), why.why());
+  }
+
+  @Test
   void replayFilesAreStampedToTheMillisecondAlsoOnAWholeSecond() {
     assertEquals("20261202180102000", ReplayErrors.stamp(Instant.parse("2026-12-02T18:01:02Z")));
     assertEquals(

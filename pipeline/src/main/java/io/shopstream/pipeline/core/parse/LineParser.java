@@ -54,6 +54,12 @@ public final class LineParser {
 
   private static final Skipped SKIPPED = new Skipped();
 
+  /**
+   * In a {@code HEADER_MISMATCH} record's message, what precedes the file's header (as CSV): the
+   * replay maps the line by it, also when the file is gone or has a new version.
+   */
+  public static final String HEADER_COLUMNS = "; its columns: ";
+
   private LineParser() {}
 
   /** A line decoded and split into trimmed fields, or what became of it if it got no further. */
@@ -99,7 +105,10 @@ public final class LineParser {
           source,
           lineNumber,
           Reason.HEADER_MISMATCH,
-          "the file's header (line 1) lacks the column(s) " + String.join(", ", header.missing()),
+          "the file's header (line 1) lacks the column(s) "
+              + String.join(", ", header.missing())
+              + HEADER_COLUMNS
+              + CSV.format(header.names().toArray()),
           line);
     }
     int width = header == null ? COLUMNS.size() : header.names().size();
