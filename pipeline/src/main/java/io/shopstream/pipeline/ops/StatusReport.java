@@ -40,7 +40,7 @@ public final class StatusReport {
 
   private static final String FILE_COLUMNS =
       "file_id, path, size, modified_at, found_at, committed_at, lines, stored, duplicates, skipped, errors,"
-          + " errors_by_reason, error_file, read_by";
+          + " errors_by_reason, extra_columns, error_file, read_by";
 
   private final PipelineResult result;
   private final RunTotals totals;

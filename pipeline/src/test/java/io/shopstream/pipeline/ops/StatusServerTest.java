@@ -9,10 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopstream.pipeline.FreshDatabase;
 import io.shopstream.pipeline.GeneratedFiles;
+import io.shopstream.pipeline.LandingScenario;
 import io.shopstream.pipeline.ShopstreamOptions;
 import io.shopstream.pipeline.ShopstreamPipeline;
 import io.shopstream.pipeline.TcpProxy;
 import io.shopstream.pipeline.TestDatabase;
+import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -239,6 +241,18 @@ class StatusServerTest {
     assertEquals(404, body("api/files/999999").statusCode());
     assertEquals(404, body("api/files/abc").statusCode());
     assertEquals(404, body("api/files/99999999999999999999").statusCode());
+
+    LandingScenario.land(
+        in,
+        "extras.csv",
+        String.join(",", LineParser.COLUMNS) + ",coupon",
+        "x1,u1,p1,Mug,Home,4,view,2026-01-01T10:00:00Z,SAVE5");
+    awaitTrue(() -> committedFiles(database) == files.size() + 1, "the extras file committed");
+    JsonNode extras = get("api/files?page=0&size=1").get("files").get(0);
+    assertEquals(
+        new ObjectMapper().readTree("{\"coupon\": 1}"),
+        get("api/files/" + extras.get("file_id").asText()).get("extra_columns"),
+        "a file's extra columns, with the lines that held a value in each");
   }
 
   @Test
