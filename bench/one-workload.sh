@@ -27,7 +27,7 @@ pg_cpu() { cpu $(pgrep -x postgres | sed 's|.*|/proc/&/stat|'); }
 until grep -q "Watching" "$w/p.log"; do sleep 0.5; done; sleep 8
 start=$(date +%s.%N)
 jvm0=$(cpu /proc/$pid/stat); pg0=$(pg_cpu)
-find "$w/stage" -name '*.csv' -exec mv -t "$w/raw" {} +
+find "$w/stage" \( -name '*.csv' -o -name '*.jsonl' \) -exec mv -t "$w/raw" {} +
 until [ "$(psql -tA "$db" -c 'SELECT count(*) FROM ingested_files')" -ge "$files" ]; do sleep 0.5; done
 jvm=$(echo "$(cpu /proc/$pid/stat) - $jvm0" | bc); pg=$(echo "$(pg_cpu) - $pg0" | bc)
 end=$(psql -tA "$db" -c 'SELECT extract(epoch FROM max(committed_at)) FROM ingested_files')

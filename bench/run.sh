@@ -11,8 +11,9 @@
 #    stream (a 2,000-line file landing every second: latency p50 and p99), shutdown (SIGTERM, what
 #    Ctrl-C sends, under load, to exit), and the throughput and peak RSS of workloads landed at once
 #    into a running pipeline, each as old as main's was: main (1M lines in 20 files), backfill (the
-#    same over 90 days), big (5M in 100), small (10,000 files of 100 lines), single (one file of 1M
-#    lines) and bigtable (main into a user_events already holding 20M rows); and a full folder
+#    same over 90 days), jsonl (main's shape as JSON Lines), big (5M in 100), small (10,000 files
+#    of 100 lines), single (one file of 1M lines) and bigtable (main into a user_events already
+#    holding 20M rows); and a full folder
 #    (20,000 committed files kept: idle CPU against the same pipeline's with an empty folder, and a
 #    new file's latency). Every workload is checked: rows, rows per event type and sum of prices
 #    against the generator's own totals, one error record per invalid line, the ledger (a balanced
@@ -72,20 +73,22 @@ wait_for() { # db query expected log: until the query's number reaches expected,
 }
 
 # --- workloads ----------------------------------------------------------------------------------
-declare -A lines files valid invalid by_type prices
+declare -A lines files headers valid invalid by_type prices
 workload() { # name lines files seed [generator options]
   local summary
   summary=$(generate "$work/workloads/$1" "$2" "$3" "$4" 0.01 0.02 "${@:5}")
   lines[$1]=$2 files[$1]=$3
+  headers[$1]=$([[ " ${*:5} " == *" --format jsonl "* ]] && echo 0 || echo "$3") # a CSV header per file
   valid[$1]=$(echo "$summary" | sed -n 's/.*(\([0-9]*\) valid events.*/\1/p')
   invalid[$1]=$(echo "$summary" | sed -n 's/.* \([0-9]*\) invalid).*/\1/p')
   by_type[$1]=$(echo "$summary" | sed -n 's/.*by type {\(.*\)}, prices.*/\1/p' | tr -d ' ' | tr ',' '\n' | sort | paste -sd,)
   prices[$1]=$(echo "$summary" | sed -n 's/.*prices summing to \([0-9.]*\).*/\1/p')
 }
-names=(main backfill small single bigtable)
+names=(main backfill jsonl small single bigtable)
 workload main $((1000000 / scale)) 20 12
 workload backfill $((1000000 / scale)) 20 16 --spreadDays 90
-[ -n "$quick" ] || { workload big 5000000 100 13; names=(main backfill big small single bigtable); }
+workload jsonl $((1000000 / scale)) 20 20 --format jsonl
+[ -n "$quick" ] || { workload big 5000000 100 13; names=(main backfill jsonl big small single bigtable); }
 workload small $((1000000 / scale)) $((10000 / scale)) 14
 workload single $((1000000 / scale)) 1 15
 workload bigtable $((1000000 / scale)) 20 17
@@ -218,7 +221,7 @@ for name in os.listdir(sys.argv[1]):
     shutil.copy(os.path.join(sys.argv[1], name), os.path.join(sys.argv[2], sys.argv[3] + "-" + name))' \
     "$work/workloads/$w" "$dir/stage" "$w"
   first=$(now)
-  find "$dir/stage" -name '*.csv' -exec mv -t "$dir/raw" {} +
+  find "$dir/stage" \( -name '*.csv' -o -name '*.jsonl' \) -exec mv -t "$dir/raw" {} +
   wait_for "$db" "SELECT count(*) FROM ingested_files WHERE path LIKE '$dir/raw/$w-%'" "${files[$w]}" "$dir/pipeline.log"
   last=$(q "$db" "SELECT extract(epoch FROM max(committed_at)) FROM ingested_files WHERE path LIKE '$dir/raw/$w-%'")
   local seconds rate rss stored types price errors ledger windows
@@ -230,9 +233,9 @@ for name in os.listdir(sys.argv[1]):
   types=$(check "$(q "$db" "SELECT string_agg(event_type || '=' || n, ',' ORDER BY event_type) FROM (SELECT event_type, count(*) n FROM user_events WHERE $mine GROUP BY 1) t")" "${by_type[$w]}")
   price=$(check "$(q "$db" "SELECT sum(price) FROM user_events WHERE $mine")" "${prices[$w]}")
   errors=$(check "$(cat "$dir"/error/"$w"-*.jsonl 2>/dev/null | wc -l)" "${invalid[$w]}")
-  # a header line per file; the schema's CHECK holds each row's balance
+  # the schema's CHECK holds each row's balance
   ledger=$(check "$(q "$db" "SELECT count(*) || '/' || sum(lines) || '/' || sum(stored) || '/' || sum(errors) FROM ingested_files WHERE path LIKE '$dir/raw/$w-%'")" \
-    "${files[$w]}/$(( ${lines[$w]} + ${files[$w]} ))/${valid[$w]}/${invalid[$w]}")
+    "${files[$w]}/$(( ${lines[$w]} + ${headers[$w]} ))/${valid[$w]}/${invalid[$w]}")
   # the windows count what the pipeline stored (a big table's prefilled rows are not its own)
   windows=$(check "$(q "$db" "SELECT sum(events) || '/' || sum(revenue) FROM event_stats_minute")" \
     "$(q "$db" "SELECT count(*) || '/' || sum(price) FROM user_events WHERE source_file <> 'prefilled'")")
