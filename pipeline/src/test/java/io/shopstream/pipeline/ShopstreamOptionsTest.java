@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shopstream.pipeline.core.files.ProcessedFiles;
+import io.shopstream.pipeline.core.parse.ExtraColumns;
 import io.shopstream.pipeline.core.watch.Watcher;
 import java.nio.file.Path;
 import org.apache.beam.runners.spark.SparkPipelineOptions;
@@ -19,6 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ShopstreamOptionsTest {
 
   @TempDir Path dir;
+  @TempDir Path errors;
 
   @ParameterizedTest
   @CsvSource(
@@ -35,25 +37,37 @@ class ShopstreamOptionsTest {
         "--statusPort=70000 | --statusPort",
         "--statusPort=-1 | --statusPort",
         "--databaseTimeoutSeconds=0 | --databaseTimeoutSeconds",
+        "--extraColumns=keep | extraColumns",
       })
   void invalidOptionsAreRefusedWithAMessageNamingTheOption(String option, String named) {
     String[] args =
         option.startsWith("--inputDir")
-            ? new String[] {option, "--errorDir=" + dir}
+            ? new String[] {option, "--errorDir=" + errors}
             : option.startsWith("--errorDir")
                 ? new String[] {option, "--inputDir=" + dir}
-                : new String[] {option, "--inputDir=" + dir, "--errorDir=" + dir};
+                : new String[] {option, "--inputDir=" + dir, "--errorDir=" + errors};
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> ShopstreamPipeline.parse(args));
     assertTrue(e.getMessage().contains(named), e.getMessage());
   }
 
   @Test
+  void theErrorFolderMustNotBeTheInputFolderWhoseJsonLinesFilesAreRead() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ShopstreamPipeline.parse("--inputDir=" + dir, "--errorDir=" + dir + "/"));
+    assertTrue(e.getMessage().startsWith("--errorDir must not be the --inputDir"), e.getMessage());
+  }
+
+  @Test
   void defaultsFollowTheSpec() {
-    ShopstreamOptions options = ShopstreamPipeline.parse("--inputDir=" + dir, "--errorDir=" + dir);
+    ShopstreamOptions options =
+        ShopstreamPipeline.parse("--inputDir=" + dir, "--errorDir=" + errors);
     assertEquals(1.0, options.getPollIntervalSeconds());
     assertEquals(600, options.getInFlightTimeoutSeconds());
     assertEquals(ProcessedFiles.Action.keep, options.getProcessedAction());
+    assertEquals(ExtraColumns.rescue, options.getExtraColumns());
     assertEquals(8088, options.getStatusPort());
     assertEquals("127.0.0.1", options.getStatusHost());
     assertEquals(dir.toString(), options.getInputDir());
@@ -69,7 +83,7 @@ class ShopstreamOptionsTest {
     ShopstreamOptions options =
         ShopstreamPipeline.parse(
             "--inputDir=" + dir,
-            "--errorDir=" + dir,
+            "--errorDir=" + errors,
             "--processedAction=archive",
             "--archiveDir=" + dir.resolve("archive/2026"));
     assertEquals(ProcessedFiles.Action.archive, options.getProcessedAction());
@@ -80,7 +94,7 @@ class ShopstreamOptionsTest {
             () ->
                 ShopstreamPipeline.parse(
                     "--inputDir=" + dir,
-                    "--errorDir=" + dir,
+                    "--errorDir=" + errors,
                     "--processedAction=archive",
                     "--archiveDir=" + dir));
     assertTrue(e.getMessage().startsWith("--archiveDir"), e.getMessage());
@@ -91,7 +105,7 @@ class ShopstreamOptionsTest {
     SparkPipelineOptions spark =
         ShopstreamPipeline.parse(
                 "--inputDir=" + dir,
-                "--errorDir=" + dir,
+                "--errorDir=" + errors,
                 "--batchIntervalMillis=250",
                 "--readTimePercentage=0.1",
                 "--maxRecordsPerBatch=-1")
@@ -135,6 +149,6 @@ class ShopstreamOptionsTest {
   }
 
   private ShopstreamOptions parse(String option) {
-    return ShopstreamPipeline.parse(option, "--inputDir=" + dir, "--errorDir=" + dir);
+    return ShopstreamPipeline.parse(option, "--inputDir=" + dir, "--errorDir=" + errors);
   }
 }

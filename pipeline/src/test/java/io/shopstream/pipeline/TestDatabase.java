@@ -84,11 +84,15 @@ public final class TestDatabase {
     }
   }
 
+  private static final int DROP_TIMEOUT_SECONDS = 180;
+
   /** Drops a database made by {@link #create()}, closing whatever still uses it. */
   public static void drop(JdbcConfig database) throws SQLException {
     Matcher m = URL.matcher(database.url());
     if (m.matches()) {
-      try (Connection c = new JdbcConfig(serverUrl(), null, null).connect();
+      // DROP DATABASE waits for a checkpoint, which a busy server (a fault test writing beside
+      // it) takes longer than the usual timeout to finish.
+      try (Connection c = new JdbcConfig(serverUrl(), null, null, DROP_TIMEOUT_SECONDS).connect();
           Statement s = c.createStatement()) {
         s.execute("DROP DATABASE IF EXISTS " + m.group(2) + " WITH (FORCE)");
       }
