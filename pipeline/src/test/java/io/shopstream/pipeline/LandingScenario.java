@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopstream.pipeline.beam.Metrics;
+import io.shopstream.pipeline.core.ingest.GroupIngest;
 import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.Ledger;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,6 +38,20 @@ import org.apache.beam.sdk.util.MimeTypes;
 public final class LandingScenario {
 
   private static final String GOOD = "Clothing,19.99,view,2026-01-01T10:00:00Z";
+
+  /** A group ingest's listener for tests that read no metrics. */
+  public static final GroupIngest.Listener NO_METRICS =
+      new GroupIngest.Listener() {
+        @Override
+        public void committed(Ledger.Entry entry) {}
+
+        @Override
+        public void retrying() {}
+
+        @Override
+        public void transaction(long writeMillis, long commitMillis) {}
+      };
+
   private static final String HEADER = String.join(",", LineParser.COLUMNS);
 
   /**

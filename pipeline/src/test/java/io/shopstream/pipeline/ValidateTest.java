@@ -10,7 +10,6 @@ import io.shopstream.pipeline.core.files.InputFolder;
 import io.shopstream.pipeline.core.files.ProcessedFiles;
 import io.shopstream.pipeline.core.ingest.GroupIngest;
 import io.shopstream.pipeline.core.parse.ExtraColumns;
-import io.shopstream.pipeline.core.store.Ledger;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -85,7 +84,7 @@ class ValidateTest {
             ProcessedFiles.KEEP,
             ExtraColumns.rescue,
             GroupIngest.CHUNK_BYTES,
-            NO_METRICS)
+            LandingScenario.NO_METRICS)
         .ingest(List.of(new GroupIngest.Found(version, Instant.now())));
     List<String> ledger =
         TestDatabase.query(
@@ -150,16 +149,4 @@ class ValidateTest {
       assertEquals("", usage.out());
     }
   }
-
-  private static final GroupIngest.Listener NO_METRICS =
-      new GroupIngest.Listener() {
-        @Override
-        public void committed(Ledger.Entry entry) {}
-
-        @Override
-        public void retrying() {}
-
-        @Override
-        public void transaction(long writeMillis, long commitMillis) {}
-      };
 }

@@ -16,7 +16,6 @@ import io.shopstream.pipeline.core.parse.ErrorRecord;
 import io.shopstream.pipeline.core.parse.ExtraColumns;
 import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
-import io.shopstream.pipeline.core.store.Ledger;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -98,22 +97,10 @@ class IngestFilesTest {
             ProcessedFiles.KEEP,
             ExtraColumns.rescue,
             chunkBytes,
-            NO_METRICS);
+            LandingScenario.NO_METRICS);
     java.time.Instant now = java.time.Instant.now();
     ingest.ingest(Arrays.stream(versions).map(v -> new GroupIngest.Found(v, now)).toList());
   }
-
-  private static final GroupIngest.Listener NO_METRICS =
-      new GroupIngest.Listener() {
-        @Override
-        public void committed(Ledger.Entry entry) {}
-
-        @Override
-        public void retrying() {}
-
-        @Override
-        public void transaction(long writeMillis, long commitMillis) {}
-      };
 
   /**
    * The transform's output: each version committed, once, stamped with when it was found; a version
