@@ -161,9 +161,11 @@ public final class ReplayErrors {
           }
           continue;
         }
+        // A refused row is re-written from its fields: as CSV, or as JSON when it has extras.
+        boolean refused = record.reason().equals(ErrorRecord.Reason.DB_REJECTED.name());
         String header =
-            record.reason().equals(ErrorRecord.Reason.DB_REJECTED.name())
-                ? COLUMNS
+            refused
+                ? (record.raw().startsWith("{") ? JSON_LINES : COLUMNS)
                 : isJsonLines(record.source())
                     ? JSON_LINES
                     : headers.computeIfAbsent(record.source(), ReplayErrors::headerOf);

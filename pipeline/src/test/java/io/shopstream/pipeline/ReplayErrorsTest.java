@@ -103,6 +103,29 @@ class ReplayErrorsTest {
   }
 
   @Test
+  void aRefusedRowWithExtraColumnsReplaysAsJsonLinesAndKeepsThem() throws Exception {
+    JdbcConfig database = fresh.config();
+    Path in = Files.createDirectories(work.resolve("raw"));
+    Path errors = Files.createDirectories(work.resolve("error"));
+    TestDatabase.execute(
+        database, "ALTER TABLE user_events ADD CONSTRAINT no_toys CHECK (category <> 'Toys')");
+    Path file =
+        Files.writeString(
+            in.resolve("x.csv"),
+            String.join(",", LineParser.COLUMNS)
+                + ",coupon\ne7,u7,p1,Ball,Toys,3,view,2026-01-01T10:00:00Z,SAVE7\n");
+    ingest(database, errors, file);
+    TestDatabase.execute(database, "ALTER TABLE user_events DROP CONSTRAINT no_toys");
+    List<Path> landed = ReplayErrors.replay(options(in, errors, database), database);
+    assertEquals(1, landed.size());
+    assertTrue(landed.get(0).toString().endsWith(".jsonl"), landed.toString());
+    ingest(database, errors, landed.get(0));
+    assertEquals(
+        List.of(List.of("e7", "Toys", "{\"coupon\": \"SAVE7\"}")),
+        TestDatabase.query(database, "SELECT event_id, category, extras::text FROM user_events"));
+  }
+
+  @Test
   void headerMismatchesReplayUnderTheStandardHeaderWhereTheirNamesMapAndTheRestSayWhyNot()
       throws Exception {
     JdbcConfig database = fresh.config();

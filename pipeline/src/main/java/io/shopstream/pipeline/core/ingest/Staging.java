@@ -265,7 +265,7 @@ final class Staging implements AutoCloseable {
             event.sourceLine(),
             Reason.DB_REJECTED,
             "database refused the row (SQLSTATE " + why.getSQLState() + "): " + why.getMessage(),
-            event.toCsv());
+            event.toLine());
       }
     }
   }

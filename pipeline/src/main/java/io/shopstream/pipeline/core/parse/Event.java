@@ -1,5 +1,8 @@
 package io.shopstream.pipeline.core.parse;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -39,10 +42,28 @@ public record Event(
         extras);
   }
 
-  /** The event's input columns as one CSV line. */
-  public String toCsv() {
-    return CSVFormat.RFC4180.format(columns().subList(0, 8).toArray());
+  /**
+   * The event as an input line: its columns as CSV, or, when it has extra columns, as a JSON object
+   * of its columns and extras (a JSON Lines line), so that a replay keeps them.
+   */
+  public String toLine() {
+    if (extras == null) {
+      return CSVFormat.RFC4180.format(columns().subList(0, 8).toArray());
+    }
+    ObjectNode line = JSON.createObjectNode();
+    List<String> columns = columns();
+    for (int i = 0; i < 8; i++) {
+      line.put(LineParser.COLUMNS.get(i), columns.get(i));
+    }
+    try {
+      line.setAll((ObjectNode) JSON.readTree(extras));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("extras are a JSON object's text", e);
+    }
+    return line.toString();
   }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * The event as one line of PostgreSQL's CSV in UTF-8, {@link #columns} in order but with the
