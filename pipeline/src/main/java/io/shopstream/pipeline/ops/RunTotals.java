@@ -5,6 +5,7 @@ import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.shopstream.pipeline.core.store.Ledger;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,21 +29,29 @@ public final class RunTotals {
 
   private final PipelineResult result;
   private final JdbcConfig database;
-  private final Instant since;
+  private final Ledger.Sums committed;
   private Map<String, Long> lastCommitted = Map.of();
   private String ledgerProblem;
 
   public RunTotals(PipelineResult result, JdbcConfig database, Instant since) {
     this.result = result;
     this.database = database;
-    this.since = since;
+    this.committed = new Ledger.Sums(since, settle(database));
+  }
+
+  /**
+   * How long after its insert a ledger row is surely committed or gone: its transaction's last
+   * statement and its commit are each bounded by the database timeout; three of them to spare.
+   */
+  static Duration settle(JdbcConfig database) {
+    return Duration.ofSeconds(3L * database.timeoutSeconds());
   }
 
   /** Every shopstream counter and gauge by name; the committed counts from the ledger. */
   public synchronized Map<String, Long> snapshot() {
     Map<String, Long> values = runnerMetrics(result);
     try (Connection connection = database.connect(LEDGER_TIMEOUT_SECONDS)) {
-      lastCommitted = committed(Ledger.since(connection, since));
+      lastCommitted = committed(committed.now(connection));
       ledgerProblem = null;
     } catch (SQLException e) {
       ledgerProblem = e.getMessage();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopstream.pipeline.core.files.FileVersion;
 import io.shopstream.pipeline.core.files.InputFolder;
+import io.shopstream.pipeline.core.parse.ErrorRecord;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import io.shopstream.pipeline.core.store.Ledger;
 import java.io.BufferedReader;
@@ -17,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,12 +49,16 @@ public final class StatusReport {
   private final JdbcConfig database;
   private final InputFolder input;
 
+  /** The whole ledger's totals, read incrementally: a refresh costs the same at any size. */
+  private final Ledger.Sums ledger;
+
   public StatusReport(
       PipelineResult result, RunTotals totals, JdbcConfig database, String inputDir) {
     this.result = result;
     this.totals = totals;
     this.database = database;
     this.input = new InputFolder(inputDir);
+    this.ledger = new Ledger.Sums(Instant.EPOCH, RunTotals.settle(database));
   }
 
   /** This run's counters and gauges by name, as the progress line prints them. */
@@ -70,18 +76,14 @@ public final class StatusReport {
   }
 
   private Files files(Connection connection) throws SQLException, IOException {
+    return files(connection, ledger.now(connection));
+  }
+
+  private Files files(Connection connection, Ledger.Totals all) throws SQLException, IOException {
     List<FileVersion> listed = input.list();
     long inFolderCommitted = Ledger.committed(connection, listed).size();
-    List<Map<String, Object>> counts =
-        rows(
-            connection,
-            "SELECT count(*) AS committed, count(*) FILTER (WHERE errors > 0) AS with_errors"
-                + " FROM ingested_files");
     return new Files(
-        listed.size(),
-        listed.size() - inFolderCommitted,
-        (Long) counts.get(0).get("committed"),
-        (Long) counts.get(0).get("with_errors"));
+        listed.size(), listed.size() - inFolderCommitted, all.files(), all.withErrors());
   }
 
   /** Everything the page shows, in one JSON document. */
@@ -91,16 +93,17 @@ public final class StatusReport {
     page.put("progress", Progress.line(run, totals.ledgerProblem()));
     page.put("run", run);
     try (Connection connection = database.connect(TIMEOUT_SECONDS)) {
-      page.put("files", files(connection));
+      Ledger.Totals all = ledger.now(connection);
+      Ledger.Counts counts = all.counts();
+      page.put("files", files(connection, all));
       page.put(
           "totals",
-          rows(
-                  connection,
-                  "SELECT coalesce(sum(lines), 0) AS lines, coalesce(sum(stored), 0) AS stored,"
-                      + " coalesce(sum(duplicates), 0) AS duplicates,"
-                      + " coalesce(sum(skipped), 0) AS skipped, coalesce(sum(errors), 0) AS errors"
-                      + " FROM ingested_files")
-              .get(0));
+          Map.of(
+              "lines", counts.lines(),
+              "stored", counts.stored(),
+              "duplicates", counts.duplicates(),
+              "skipped", counts.skipped(),
+              "errors", counts.errors()));
       page.put(
           "throughput",
           rows(
@@ -111,11 +114,13 @@ public final class StatusReport {
                   + " WHERE committed_at > now() - interval '15 minutes') b"
                   + " GROUP BY 1 ORDER BY 1"));
       List<Map<String, Object>> reasons =
-          rows(
-              connection,
-              "SELECT r.key AS reason, sum(r.value::bigint) AS errors"
-                  + " FROM ingested_files, jsonb_each_text(errors_by_reason) r"
-                  + " GROUP BY 1 ORDER BY 2 DESC, 1");
+          counts.errorsByReason().entrySet().stream()
+              .sorted(
+                  Map.Entry.<ErrorRecord.Reason, Long>comparingByValue()
+                      .reversed()
+                      .thenComparing(e -> e.getKey().name()))
+              .map(e -> Map.<String, Object>of("reason", e.getKey().name(), "errors", e.getValue()))
+              .toList();
       page.put("errors", reasons);
       page.put("examples", latestExamples(connection, reasons.size()));
       page.put("recent", ledgerPage(connection, 0, 15));
@@ -140,8 +145,7 @@ public final class StatusReport {
       Map<String, Object> answer = new LinkedHashMap<>();
       answer.put("page", page);
       answer.put("size", size);
-      answer.put(
-          "total", rows(connection, "SELECT count(*) AS n FROM ingested_files").get(0).get("n"));
+      answer.put("total", ledger.now(connection).files());
       answer.put("files", ledgerPage(connection, page * size, size));
       return answer;
     }

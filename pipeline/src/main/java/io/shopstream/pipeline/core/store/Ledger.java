@@ -9,6 +9,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -100,18 +102,41 @@ public final class Ledger {
     return claimed;
   }
 
-  /** The files committed since a moment, and what became of their lines. */
-  public record Totals(long files, Counts counts) {}
+  /**
+   * Files committed, how many of them had errors, and what became of their lines.
+   *
+   * @param withErrors the files with at least one error record
+   */
+  public record Totals(long files, long withErrors, Counts counts) {
+    public static final Totals NONE = new Totals(0, 0, new Counts(0, 0, 0, 0, Map.of()));
 
-  /** What the ledger committed since {@code since}, by whichever reader. */
-  public static Totals since(Connection connection, Instant since) throws SQLException {
-    OffsetDateTime from = OffsetDateTime.ofInstant(since, ZoneOffset.UTC);
+    Totals plus(Totals other) {
+      Map<Reason, Long> reasons = new EnumMap<>(Reason.class);
+      reasons.putAll(counts.errorsByReason());
+      other.counts.errorsByReason().forEach((reason, n) -> reasons.merge(reason, n, Long::sum));
+      return new Totals(
+          files + other.files,
+          withErrors + other.withErrors,
+          new Counts(
+              counts.lines() + other.counts.lines(),
+              counts.stored() + other.counts.stored(),
+              counts.duplicates() + other.counts.duplicates(),
+              counts.skipped() + other.counts.skipped(),
+              reasons));
+    }
+  }
+
+  /** What the ledger committed from {@code from} until before {@code to} (null: no end). */
+  static Totals between(Connection connection, Instant from, Instant to) throws SQLException {
+    String span = "committed_at >= ?" + (to == null ? "" : " AND committed_at < ?");
     Map<Reason, Long> errorsByReason = new EnumMap<>(Reason.class);
     try (PreparedStatement query =
         connection.prepareStatement(
             "SELECT key, sum(value::bigint) FROM ingested_files, jsonb_each_text(errors_by_reason)"
-                + " WHERE committed_at >= ? GROUP BY key")) {
-      query.setObject(1, from);
+                + " WHERE "
+                + span
+                + " GROUP BY key")) {
+      bind(query, from, to);
       try (ResultSet rows = query.executeQuery()) {
         while (rows.next()) {
           errorsByReason.put(Reason.valueOf(rows.getString(1)), rows.getLong(2));
@@ -120,21 +145,64 @@ public final class Ledger {
     }
     try (PreparedStatement query =
         connection.prepareStatement(
-            "SELECT count(*), coalesce(sum(lines), 0), coalesce(sum(stored), 0),"
-                + " coalesce(sum(duplicates), 0), coalesce(sum(skipped), 0)"
-                + " FROM ingested_files WHERE committed_at >= ?")) {
-      query.setObject(1, from);
+            "SELECT count(*), count(*) FILTER (WHERE errors > 0), coalesce(sum(lines), 0),"
+                + " coalesce(sum(stored), 0), coalesce(sum(duplicates), 0),"
+                + " coalesce(sum(skipped), 0) FROM ingested_files WHERE "
+                + span)) {
+      bind(query, from, to);
       try (ResultSet rows = query.executeQuery()) {
         rows.next();
         return new Totals(
             rows.getLong(1),
+            rows.getLong(2),
             new Counts(
-                rows.getLong(2),
                 rows.getLong(3),
                 rows.getLong(4),
                 rows.getLong(5),
+                rows.getLong(6),
                 errorsByReason));
       }
+    }
+  }
+
+  private static void bind(PreparedStatement query, Instant from, Instant to) throws SQLException {
+    query.setObject(1, OffsetDateTime.ofInstant(from, ZoneOffset.UTC));
+    if (to != null) {
+      query.setObject(2, OffsetDateTime.ofInstant(to, ZoneOffset.UTC));
+    }
+  }
+
+  /**
+   * The ledger's totals from a moment on, kept without reading the whole span at every call: the
+   * rows committed before a settle time (the server's clock less {@code settle}) are summed once
+   * and kept, and only the rows after it are read each time, through the index on {@code
+   * committed_at}. A row's {@code committed_at} is taken at its insert, shortly before its
+   * transaction commits; {@code settle} must be longer than any transaction can take from there to
+   * its commit (every statement and idle transaction is bounded by the database timeout), so that
+   * no row becomes visible behind the settle time.
+   */
+  public static final class Sums {
+    private final Duration settle;
+    private Instant settledUntil;
+    private Totals settled = Totals.NONE;
+
+    public Sums(Instant from, Duration settle) {
+      this.settledUntil = from;
+      this.settle = settle;
+    }
+
+    public synchronized Totals now(Connection connection) throws SQLException {
+      Instant cut;
+      try (Statement clock = connection.createStatement();
+          ResultSet now = clock.executeQuery("SELECT clock_timestamp()")) {
+        now.next();
+        cut = now.getObject(1, OffsetDateTime.class).toInstant().minus(settle);
+      }
+      if (cut.isAfter(settledUntil)) {
+        settled = settled.plus(between(connection, settledUntil, cut));
+        settledUntil = cut;
+      }
+      return settled.plus(between(connection, settledUntil, null));
     }
   }
 
