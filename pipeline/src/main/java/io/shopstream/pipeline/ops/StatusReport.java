@@ -20,10 +20,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 
@@ -48,6 +50,9 @@ public final class StatusReport {
   private final RunTotals totals;
   private final JdbcConfig database;
   private final InputFolder input;
+
+  /** The versions in the folder found committed, as of the last look. */
+  private final Set<FileVersion> committedInFolder = new HashSet<>();
 
   /** The whole ledger's totals, read incrementally: a refresh costs the same at any size. */
   private final Ledger.Sums ledger;
@@ -81,9 +86,16 @@ public final class StatusReport {
 
   private Files files(Connection connection, Ledger.Totals all) throws SQLException, IOException {
     List<FileVersion> listed = input.list();
-    long inFolderCommitted = Ledger.committed(connection, listed).size();
-    return new Files(
-        listed.size(), listed.size() - inFolderCommitted, all.files(), all.withErrors());
+    long committed;
+    synchronized (committedInFolder) {
+      // A version committed stays committed: the ledger is asked only about the others.
+      committedInFolder.retainAll(new HashSet<>(listed));
+      committedInFolder.addAll(
+          Ledger.committed(
+              connection, listed.stream().filter(v -> !committedInFolder.contains(v)).toList()));
+      committed = committedInFolder.size();
+    }
+    return new Files(listed.size(), listed.size() - committed, all.files(), all.withErrors());
   }
 
   /** Everything the page shows, in one JSON document. */
