@@ -9,7 +9,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -174,12 +173,13 @@ public final class Ledger {
 
   /**
    * The ledger's totals from a moment on, kept without reading the whole span at every call: the
-   * rows committed before a settle time (the server's clock less {@code settle}) are summed once
-   * and kept, and only the rows after it are read each time, through the index on {@code
-   * committed_at}. A row's {@code committed_at} is taken at its insert, shortly before its
-   * transaction commits; {@code settle} must be longer than any transaction can take from there to
-   * its commit (every statement and idle transaction is bounded by the database timeout), so that
-   * no row becomes visible behind the settle time.
+   * rows committed before a settle time are summed once and kept, and only the rows after it are
+   * read each time, through the index on {@code committed_at}. A row's {@code committed_at} is
+   * taken at its insert, after its transaction started and shortly before it commits, so no row may
+   * become visible behind the settle time: it is the start of the oldest transaction that has
+   * written and is still open, and at most the server's clock less {@code settle} (longer than any
+   * transaction takes from its ledger insert to its commit: every statement and idle transaction is
+   * bounded by the database timeout), for sessions the server does not show this role.
    */
   public static final class Sums {
     private final Duration settle;
@@ -193,10 +193,16 @@ public final class Ledger {
 
     public synchronized Totals now(Connection connection) throws SQLException {
       Instant cut;
-      try (Statement clock = connection.createStatement();
-          ResultSet now = clock.executeQuery("SELECT clock_timestamp()")) {
-        now.next();
-        cut = now.getObject(1, OffsetDateTime.class).toInstant().minus(settle);
+      try (PreparedStatement clock =
+          connection.prepareStatement(
+              "SELECT least(clock_timestamp() - ? * interval '1 millisecond',"
+                  + " (SELECT min(xact_start) FROM pg_stat_activity"
+                  + " WHERE backend_xid IS NOT NULL))")) {
+        clock.setLong(1, settle.toMillis());
+        try (ResultSet now = clock.executeQuery()) {
+          now.next();
+          cut = now.getObject(1, OffsetDateTime.class).toInstant();
+        }
       }
       if (cut.isAfter(settledUntil)) {
         settled = settled.plus(between(connection, settledUntil, cut));

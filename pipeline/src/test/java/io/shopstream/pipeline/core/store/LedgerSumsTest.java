@@ -48,6 +48,24 @@ class LedgerSumsTest {
   }
 
   @Test
+  void aRowOfATransactionStillOpenIsNotSettledBeforeItCommitsWhateverTheClock() throws Exception {
+    Ledger.Sums sums = new Ledger.Sums(Instant.EPOCH, Duration.ZERO);
+    try (Connection c = fresh.config().connect();
+        Connection writer = fresh.config().connect()) {
+      writer.setAutoCommit(false);
+      try (var insert = writer.createStatement()) {
+        insert.execute(
+            "INSERT INTO ingested_files (path, size, modified_at, found_at, lines, stored,"
+                + " duplicates, skipped, errors, read_by)"
+                + " VALUES ('/in/slow.csv', 1, now(), now(), 1, 1, 0, 0, 0, 'test')");
+      }
+      assertEquals(0, sums.now(c).files());
+      writer.commit();
+      assertEquals(1, sums.now(c).files(), "counted once committed");
+    }
+  }
+
+  @Test
   void theTotalsEqualTheWholeLedgersAtEveryCallWithoutCountingASettledRowTwice() throws Exception {
     for (int i = 0; i < 3; i++) {
       committed(Duration.ofHours(2));
