@@ -24,10 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * shopstream: watch a folder of CSV files and ingest each file version exactly once: validate every
- * line, store the events in PostgreSQL de-duplicated by event id, count them into one-minute
- * event-time windows, write the rejected lines as JSON Lines, and commit the version's ledger row
- * with it all.
+ * shopstream: watch a folder of CSV and JSON Lines files and ingest each file version exactly once:
+ * validate every line, store the events in PostgreSQL de-duplicated by event id, count them into
+ * one-minute event-time windows, write the rejected lines as JSON Lines, and commit the version's
+ * ledger row with it all.
  *
  * <pre>
  * WatchInputDir (versions not in the ledger) -> IngestFiles (one transaction per group of versions)
@@ -190,7 +190,7 @@ public final class ShopstreamPipeline {
     Pipeline pipeline = Pipeline.create(options);
     build(pipeline, options, database);
     LOG.info(
-        "Watching {} for *.csv, storing into {}, errors into {}",
+        "Watching {} for *.csv and *.jsonl (either gzipped), storing into {}, errors into {}",
         options.getInputDir(),
         database,
         options.getErrorDir());
