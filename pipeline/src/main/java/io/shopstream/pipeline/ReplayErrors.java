@@ -3,6 +3,7 @@ package io.shopstream.pipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.shopstream.pipeline.core.parse.ErrorRecord;
+import io.shopstream.pipeline.core.parse.FileLines;
 import io.shopstream.pipeline.core.parse.LineParser;
 import io.shopstream.pipeline.core.store.JdbcConfig;
 import java.io.BufferedReader;
@@ -65,10 +66,6 @@ public final class ReplayErrors {
 
   /** The "header" of JSON Lines replay files, which have none. */
   private static final String JSON_LINES = "";
-
-  private static boolean isJsonLines(String source) {
-    return source.endsWith(".jsonl") || source.endsWith(".jsonl.gz");
-  }
 
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMddHHmmssSSS").withZone(ZoneOffset.UTC);
@@ -166,7 +163,7 @@ public final class ReplayErrors {
         String header =
             refused
                 ? (record.raw().startsWith("{") ? JSON_LINES : COLUMNS)
-                : isJsonLines(record.source())
+                : FileLines.isJsonLines(record.source())
                     ? JSON_LINES
                     : headers.computeIfAbsent(record.source(), ReplayErrors::headerOf);
         byHeader.computeIfAbsent(header, h -> new ArrayList<>()).add(record);

@@ -1,5 +1,6 @@
 package io.shopstream.pipeline.core.files;
 
+import io.shopstream.pipeline.core.parse.FileLines;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -64,8 +65,7 @@ public final class ProcessedFiles implements Serializable {
    */
   public static String archivedName(FileVersion version) {
     String name = version.name();
-    int ending =
-        name.lastIndexOf(name.endsWith(".jsonl") || name.endsWith(".jsonl.gz") ? ".jsonl" : ".csv");
+    int ending = name.lastIndexOf(FileLines.isJsonLines(name) ? ".jsonl" : ".csv");
     return name.substring(0, ending)
         + "."
         + version.modifiedMillis()

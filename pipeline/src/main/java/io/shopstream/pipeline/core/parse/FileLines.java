@@ -43,8 +43,7 @@ public final class FileLines {
 
   public FileLines(String source, ExtraColumns extraColumns) {
     this.source = source;
-    String plain = source.endsWith(".gz") ? source.substring(0, source.length() - 3) : source;
-    this.json = plain.endsWith(".jsonl");
+    this.json = isJsonLines(source);
     this.gzip = source.endsWith(".gz");
     this.extraColumns = extraColumns;
   }
@@ -55,6 +54,11 @@ public final class FileLines {
         || name.endsWith(".csv.gz")
         || name.endsWith(".jsonl")
         || name.endsWith(".jsonl.gz");
+  }
+
+  /** Whether a file name is a JSON Lines file's: {@code .jsonl}, plain or gzipped. */
+  public static boolean isJsonLines(String name) {
+    return name.endsWith(".jsonl") || name.endsWith(".jsonl.gz");
   }
 
   /** The lines read so far. */
