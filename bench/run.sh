@@ -17,7 +17,8 @@
 #    (20,000 committed files kept: idle CPU against the same pipeline's with an empty folder, and a
 #    new file's latency). Every workload is checked: rows, rows per event type and sum of prices
 #    against the generator's own totals, one error record per invalid line, the ledger (a balanced
-#    row per file, its sums), the minute windows (they add up to user_events).
+#    row per file, its sums), the minute windows (they add up to user_events, before the pipeline
+#    folds them and after: "fold s" is the last commit to the end of the fold).
 # Prints the tables and the targets met and not met, appends one JSON line to
 # bench/results/runs.jsonl.
 #   bench/run.sh [--quick] [extra pipeline options...]
@@ -224,7 +225,7 @@ for name in os.listdir(sys.argv[1]):
   find "$dir/stage" \( -name '*.csv' -o -name '*.jsonl' \) -exec mv -t "$dir/raw" {} +
   wait_for "$db" "SELECT count(*) FROM ingested_files WHERE path LIKE '$dir/raw/$w-%'" "${files[$w]}" "$dir/pipeline.log"
   last=$(q "$db" "SELECT extract(epoch FROM max(committed_at)) FROM ingested_files WHERE path LIKE '$dir/raw/$w-%'")
-  local seconds rate rss stored types price errors ledger windows
+  local seconds rate rss stored types price errors ledger windows fold
   seconds=$(echo "$last - $first" | bc)
   rate=$(echo "${lines[$w]} / $seconds" | bc)
   rss=$(( $(sed -n 's/VmHWM:\s*\([0-9]*\) kB/\1/p' "/proc/$pid/status") / 1024 ))
@@ -237,9 +238,14 @@ for name in os.listdir(sys.argv[1]):
   ledger=$(check "$(q "$db" "SELECT count(*) || '/' || sum(lines) || '/' || sum(stored) || '/' || sum(errors) FROM ingested_files WHERE path LIKE '$dir/raw/$w-%'")" \
     "${files[$w]}/$(( ${lines[$w]} + ${headers[$w]} ))/${valid[$w]}/${invalid[$w]}")
   # the windows count what the pipeline stored (a big table's prefilled rows are not its own)
-  windows=$(check "$(q "$db" "SELECT sum(events) || '/' || sum(revenue) FROM event_stats_minute")" \
-    "$(q "$db" "SELECT count(*) || '/' || sum(price) FROM user_events WHERE source_file <> 'prefilled'")")
-  result["$run/$w"]="$seconds $rate $rss $stored $types $price $errors $ledger $windows"
+  local sums="SELECT sum(events) || '/' || sum(revenue) FROM event_stats_minute"
+  local rows="SELECT count(*) || '/' || sum(price) FROM user_events WHERE source_file <> 'prefilled'"
+  windows=$(check "$(q "$db" "$sums")" "$(q "$db" "$rows")")
+  # and again once the pipeline has folded them (ingest quiet for 3 s): fold s, from the last commit
+  wait_for "$db" "SELECT (NOT EXISTS (SELECT 1 FROM event_stats_pending))::int" 1 "$dir/pipeline.log"
+  fold=$(echo "$(now) - $last" | bc)
+  [ "$windows" != ok ] || windows=$(check "$(q "$db" "$sums")" "$(q "$db" "$rows")")
+  result["$run/$w"]="$seconds $rate $rss $stored $types $price $errors $ledger $windows $fold"
 }
 
 percentile() { # p -> the p-th percentile (nearest rank) of the numbers on stdin
@@ -357,18 +363,18 @@ for w in main backfill; do
   json+=",\"peer/$w\":{\"seconds\":$seconds,\"lines_per_s\":$rate,\"peak_rss_mb\":$rss,\"checks\":\"$rows $types $price\"}"
 done
 # main, backfill and bigtable against their floors (and the peer); the others against main
-printf '\n%-9s %-9s %9s %10s %8s %8s %8s  %s\n' runner workload seconds lines/s "ratio" "vs peer" "RSS MB" "checks (rows types prices errors ledger windows)"
+printf '\n%-9s %-9s %9s %10s %8s %8s %8s %7s  %s\n' runner workload seconds lines/s "ratio" "vs peer" "RSS MB" "fold s" "checks (rows types prices errors ledger windows)"
 for runner in $runners; do
   run=$(echo "${runner%Runner}" | tr '[:upper:]' '[:lower:]')
   main_rate=$(echo "${result[$run/main]}" | cut -d' ' -f2)
   for w in "${names[@]}"; do
-    read -r seconds rate rss stored types price errors ledger windows <<<"${result[$run/$w]}"
+    read -r seconds rate rss stored types price errors ledger windows fold <<<"${result[$run/$w]}"
     case $w in main|backfill|bigtable) ratio=$(pct "$rate" "${floor_rate[$w]}")%;; *) ratio="$(pct "$rate" "$main_rate")% main";; esac
     vs_peer=-
     [ -z "${peer[$w]:-}" ] || vs_peer=$(echo "scale=2; $rate / $(echo "${peer[$w]}" | cut -d' ' -f2)" | bc)x
-    printf '%-9s %-9s %9.1f %10s %8s %8s %8s  %s %s %s %s %s %s\n' "$run" "$w" "$seconds" "$rate" "$ratio" "$vs_peer" "$rss" \
-      "$stored" "$types" "$price" "$errors" "$ledger" "$windows"
-    json+=",\"$run/$w\":{\"seconds\":$seconds,\"lines_per_s\":$rate,\"ratio\":\"$ratio\",\"vs_peer\":\"$vs_peer\",\"peak_rss_mb\":$rss,\"checks\":\"$stored $types $price $errors $ledger $windows\"}"
+    printf '%-9s %-9s %9.1f %10s %8s %8s %8s %7.1f  %s %s %s %s %s %s\n' "$run" "$w" "$seconds" "$rate" "$ratio" "$vs_peer" "$rss" \
+      "$fold" "$stored" "$types" "$price" "$errors" "$ledger" "$windows"
+    json+=",\"$run/$w\":{\"seconds\":$seconds,\"lines_per_s\":$rate,\"ratio\":\"$ratio\",\"vs_peer\":\"$vs_peer\",\"peak_rss_mb\":$rss,\"fold_s\":$fold,\"checks\":\"$stored $types $price $errors $ledger $windows\"}"
   done
 done
 printf '\n%-9s %9s %11s %9s %9s %9s %10s %13s %11s %11s %11s\n' runner "ready s" "lat median" "lat max" "idle CPU" "at $steady_min min" "stop s" "stop traces" "stored once" "stream p50" "stream p99"

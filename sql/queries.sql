@@ -12,11 +12,13 @@ FROM user_events
 GROUP BY category
 ORDER BY buyers DESC;
 
--- Revenue per minute of event time, last hour of data (the pipeline keeps the windows).
+-- Revenue per minute of event time, last hour of data (the pipeline keeps the windows). The
+-- newest event comes from user_events' event_time index: event_stats_minute is a view that sums
+-- its windows as asked, and its max(minute) would sum them all.
 SELECT minute, sum(events) AS purchases, sum(revenue) AS revenue
 FROM event_stats_minute
 WHERE event_type = 'purchase'
-  AND minute > (SELECT max(minute) FROM event_stats_minute) - interval '1 hour'
+  AND minute > (SELECT max(event_time) FROM user_events) - interval '1 hour'
 GROUP BY 1
 ORDER BY 1;
 

@@ -63,8 +63,20 @@ END $$;
 CREATE INDEX IF NOT EXISTS ingested_files_committed_at_idx ON ingested_files (committed_at);
 
 -- One-minute tumbling windows of event_time, per category and event type: every stored row
--- counted once, in the transaction that stored it (late events included).
-CREATE TABLE IF NOT EXISTS event_stats_minute (
+-- counted once, late events included. A transaction appends its stored rows' window counts to
+-- event_stats_pending, with no index and no lock another transaction waits for, in the transaction
+-- that stores the rows; the running pipeline folds them into event_stats_folded when ingest is
+-- quiet (or they are 30 s old), moving each in one transaction. event_stats_minute sums both, so
+-- it is exact at every commit, folded or not (docs/reference.md).
+DO $$ BEGIN
+  -- Made by an earlier version as the table every transaction updated: it becomes the folded part.
+  IF to_regclass('event_stats_minute') IS NOT NULL
+     AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('event_stats_minute')) = 'r' THEN
+    ALTER TABLE event_stats_minute RENAME TO event_stats_folded;
+  END IF;
+END $$;
+
+CREATE TABLE IF NOT EXISTS event_stats_folded (
     minute     timestamptz    NOT NULL,
     category   varchar(64)    NOT NULL,
     event_type varchar(16)    NOT NULL,
@@ -72,6 +84,27 @@ CREATE TABLE IF NOT EXISTS event_stats_minute (
     revenue    numeric(20, 2) NOT NULL,
     PRIMARY KEY (minute, category, event_type)
 );
+
+CREATE TABLE IF NOT EXISTS event_stats_pending (
+    minute     timestamptz    NOT NULL,
+    category   varchar(64)    NOT NULL,
+    event_type varchar(16)    NOT NULL,
+    events     bigint         NOT NULL,
+    revenue    numeric(20, 2) NOT NULL
+);
+
+-- Created only when missing: replacing a view waits for every query reading it.
+DO $$ BEGIN
+  IF to_regclass('event_stats_minute') IS NULL THEN
+    CREATE VIEW event_stats_minute AS
+      SELECT minute, category, event_type, sum(events)::bigint AS events,
+             sum(revenue)::numeric(20, 2) AS revenue
+      FROM (SELECT minute, category, event_type, events, revenue FROM event_stats_folded
+            UNION ALL
+            SELECT minute, category, event_type, events, revenue FROM event_stats_pending) w
+      GROUP BY minute, category, event_type;
+  END IF;
+END $$;
 
 -- Error records replayed (runners/replay.sh): each once, into a replay file and line of its own,
 -- so a row stored from a replay file leads back to the line it came from (source, line).

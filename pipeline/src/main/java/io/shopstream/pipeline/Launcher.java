@@ -1,6 +1,7 @@
 package io.shopstream.pipeline;
 
 import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.WindowFold;
 import io.shopstream.pipeline.ops.Progress;
 import io.shopstream.pipeline.ops.RunTotals;
 import io.shopstream.pipeline.ops.StatusReport;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline as a program on a console: an embedded PostgreSQL when no database is named, the
- * progress line and the status server while it runs, and a clean stop on Ctrl-C.
+ * progress line, the status server and the folding of the windows while it runs, and a clean stop
+ * on Ctrl-C.
  */
 final class Launcher {
 
@@ -48,8 +50,8 @@ final class Launcher {
     stopCleanlyOnExit(options.getRunner() == SparkRunner.class, embedded);
     JdbcConfig database = ShopstreamPipeline.database(options);
     RunTotals totals = new RunTotals(result, database, started);
-    try (Progress progress =
-            new Progress(totals, options.getProgressIntervalSeconds(), System.out);
+    try (WindowFold fold = WindowFold.start(database);
+        Progress progress = new Progress(totals, options.getProgressIntervalSeconds(), System.out);
         StatusServer status = startStatusServer(options, result, totals, database)) {
       result.waitUntilFinish();
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.WindowFold;
 import io.shopstream.pipeline.ops.RunTotals;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -216,18 +217,29 @@ class EndToEndTest {
         GeneratedFiles.generate(work.resolve("backfill"), 4, 2000, 31, "--spreadDays", "90");
     List<Path> dense =
         GeneratedFiles.generate(work.resolve("dense"), 4, 2000, 32, "--spreadDays", "0.01");
-    GeneratedFiles.land(backfill.subList(0, 2), in);
-    awaitTrue(() -> LandingScenario.committedFiles(database) == 2, "the first two files committed");
-    List<Path> rest = new ArrayList<>(backfill.subList(2, 4));
-    rest.addAll(dense);
-    GeneratedFiles.land(rest, in);
-    awaitTrue(() -> LandingScenario.committedFiles(database) == 8, "every file committed");
-    List<Path> all = new ArrayList<>(backfill);
-    all.addAll(dense);
-    GeneratedFiles.assertIngestedExactly(database, errors, all, in);
-    assertTrue(
-        TestDatabase.count(database, "SELECT count(*) FROM event_stats_minute") > 7000,
-        "a backfill's rows fall in windows of their own");
+    try (WindowFold fold = WindowFold.start(database)) { // as the launcher runs it
+      GeneratedFiles.land(backfill.subList(0, 2), in);
+      awaitTrue(
+          () -> LandingScenario.committedFiles(database) == 2, "the first two files committed");
+      awaitTrue(() -> nothingPending(), "the first files' windows folded once ingest is quiet");
+      // late events and duplicates into folded windows, and two transactions' into the same
+      List<Path> rest = new ArrayList<>(backfill.subList(2, 4));
+      rest.addAll(dense);
+      GeneratedFiles.land(rest, in);
+      awaitTrue(() -> LandingScenario.committedFiles(database) == 8, "every file committed");
+      List<Path> all = new ArrayList<>(backfill);
+      all.addAll(dense);
+      GeneratedFiles.assertIngestedExactly(database, errors, all, in);
+      assertTrue(
+          TestDatabase.count(database, "SELECT count(*) FROM event_stats_minute") > 7000,
+          "a backfill's rows fall in windows of their own");
+      awaitTrue(() -> nothingPending(), "every window folded");
+      LandingScenario.assertWindowsMatchEvents(database);
+    }
+  }
+
+  private boolean nothingPending() throws Exception {
+    return TestDatabase.count(database, "SELECT count(*) FROM event_stats_pending") == 0;
   }
 
   private static List<String> names(Path folder) throws Exception {

@@ -144,7 +144,7 @@ public final class StatusReport {
                   + " sum(events) AS events,"
                   + " coalesce(sum(revenue) FILTER (WHERE event_type = 'purchase'), 0) AS revenue"
                   + " FROM event_stats_minute"
-                  + " WHERE minute > (SELECT max(minute) FROM event_stats_minute)"
+                  + " WHERE minute > (SELECT max(event_time) FROM user_events)"
                   + " - interval '1 hour' GROUP BY 1, 2 ORDER BY 1, 2"));
     }
     page.put("now", System.currentTimeMillis());

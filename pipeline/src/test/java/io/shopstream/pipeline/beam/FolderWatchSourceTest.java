@@ -341,4 +341,32 @@ class FolderWatchSourceTest {
     assertEquals("a.csv", reader.getCurrent().get(0).name());
     lander.join();
   }
+
+  @Test
+  void aSparkReaderHandsOnABurstOfFilesMovedInTogetherInOneListing() throws Exception {
+    UnboundedReader<List<FileVersion>> reader = sparkReader(60_000, 250);
+    assertFalse(reader.start(), "an empty folder");
+    List<Path> staged = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      staged.add(Files.writeString(outside.resolve("f" + i + ".csv"), "x\n"));
+    }
+    Thread mover =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(100); // into the reader's wait
+                for (Path file : staged) { // as mv does: one rename after the other
+                  Files.move(file, dir.resolve(file.getFileName()));
+                }
+              } catch (InterruptedException | IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
+    mover.start();
+    assertTrue(reader.advance(), "not handed on within the wait");
+    // Every split is woken by the first rename; one that looked at once would take a few files
+    // and leave the rest of the micro-batch to the others.
+    assertEquals(20, reader.getCurrent().size(), "the listing of a split");
+    mover.join();
+  }
 }

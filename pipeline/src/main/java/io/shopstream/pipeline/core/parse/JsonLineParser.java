@@ -100,16 +100,10 @@ public final class JsonLineParser {
             LineParser.COLUMNS.get(i) + " is missing or null",
             line);
       }
-      for (int c = 0; c < fields[i].length(); c++) {
-        char ch = fields[i].charAt(c);
-        if (Character.isISOControl(ch) && ch != '\t') {
-          return LineParser.invalid(
-              source,
-              lineNumber,
-              Reason.CONTROL_CHARACTER,
-              String.format("control character U+%04X in %s", (int) ch, LineParser.COLUMNS.get(i)),
-              line);
-        }
+      int control = LineParser.firstControl(fields[i]);
+      if (control >= 0) {
+        return LineParser.controlCharacter(
+            source, lineNumber, line, fields[i].charAt(control), LineParser.COLUMNS.get(i));
       }
     }
     return LineParser.validate(source, lineNumber, line, fields, extras, extraNames, extraColumns);

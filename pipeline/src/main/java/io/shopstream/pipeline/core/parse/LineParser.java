@@ -199,18 +199,32 @@ public final class LineParser {
 
   /** The first control character other than tab, as an error; null when there is none. */
   static Invalid controlCharacter(String source, long lineNumber, String line) {
-    for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
+    int at = firstControl(line);
+    return at < 0
+        ? null
+        : controlCharacter(source, lineNumber, line, line.charAt(at), columnAt(line, at));
+  }
+
+  /** Where the first control character other than tab is in {@code text}; -1 if nowhere. */
+  static int firstControl(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
       if (Character.isISOControl(c) && c != '\t') {
-        return invalid(
-            source,
-            lineNumber,
-            Reason.CONTROL_CHARACTER,
-            String.format("control character U+%04X in %s", (int) c, columnAt(line, i)),
-            line);
+        return i;
       }
     }
-    return null;
+    return -1;
+  }
+
+  /** The error for control character {@code c} found in {@code column}. */
+  static Invalid controlCharacter(
+      String source, long lineNumber, String line, char c, String column) {
+    return invalid(
+        source,
+        lineNumber,
+        Reason.CONTROL_CHARACTER,
+        String.format("control character U+%04X in %s", (int) c, column),
+        line);
   }
 
   /** The line's fields, trimmed (RFC 4180). */

@@ -44,6 +44,12 @@ public final class Watcher implements AutoCloseable {
   /** Looks on landing notices are this far apart at least: a burst of files is looked at once. */
   private static final long MIN_LISTING_GAP_MILLIS = 50;
 
+  /** A burst of landings has ended once no notice came for this long (micro-batches only). */
+  private static final long BURST_GAP_MILLIS = 20;
+
+  /** A burst is looked at after this long at the latest, even if files still land. */
+  private static final long BURST_MAX_MILLIS = 200;
+
   /**
    * Where notices come, the whole folder is listed this often (or every poll interval, if longer)
    * all the same: a file written through another machine's mount of a shared folder sends none.
@@ -182,9 +188,10 @@ public final class Watcher implements AutoCloseable {
   private void await(long millis) throws IOException {
     try {
       if (!noticed()) {
-        InputFolder.Notices notices = landings.await(Math.max(0, millis));
-        noticesLost |= notices.lost();
-        noticed.addAll(notices.names());
+        take(landings.await(Math.max(0, millis)));
+        if (settings.microBatches() && noticed()) {
+          settle();
+        }
       } else if (millis > 0) {
         Thread.sleep(millis);
       }
@@ -192,6 +199,27 @@ public final class Watcher implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("stopped while waiting to list the folder");
     }
+  }
+
+  private void take(InputFolder.Notices notices) {
+    noticesLost |= notices.lost();
+    noticed.addAll(notices.names());
+  }
+
+  /**
+   * Waits for a burst of landings to end (no notice for {@link #BURST_GAP_MILLIS}, or {@link
+   * #BURST_MAX_MILLIS} at most). In a micro-batch a split's listing is all it ingests until the
+   * batch ends, and every split is woken by the burst's first notice: a split looking at once would
+   * take the first few files, and another split all of them, alone, while the first sat idle (one
+   * reader at a time for most of a burst of files moved in together).
+   */
+  private void settle() throws InterruptedException {
+    long until = System.currentTimeMillis() + BURST_MAX_MILLIS;
+    int before;
+    do {
+      before = noticed.size();
+      take(landings.await(BURST_GAP_MILLIS));
+    } while (noticed.size() > before && System.currentTimeMillis() < until);
   }
 
   /**
