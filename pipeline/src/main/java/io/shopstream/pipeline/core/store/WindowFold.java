@@ -90,8 +90,14 @@ public final class WindowFold implements AutoCloseable {
     return fold;
   }
 
+  /** Kept between ticks (a connection a second would cost the server a process a second). */
+  private volatile Connection connection;
+
   private void tickSafely() {
-    try (Connection connection = database.connect()) {
+    try {
+      if (connection == null) {
+        connection = database.connect();
+      }
       tick(connection, Instant.now());
       if (problem != null) {
         LOG.info("Folding windows again");
@@ -103,6 +109,18 @@ public final class WindowFold implements AutoCloseable {
         LOG.warn("Folding windows failed, trying again every {} s: {}", TICK.toSeconds(), e);
       }
       problem = e.toString();
+      closeConnection();
+    }
+  }
+
+  private void closeConnection() {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        LOG.debug("Closing the fold's connection: {}", e.getMessage());
+      }
+      connection = null;
     }
   }
 
@@ -179,8 +197,20 @@ public final class WindowFold implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops folding at once: a fold under way is rolled back by the server as its connection is
+   * aborted, and its windows stay pending, counted once.
+   */
   @Override
   public void close() {
     timer.shutdownNow();
+    Connection open = connection;
+    if (open != null) {
+      try {
+        open.abort(Runnable::run); // unlike close, safe from another thread
+      } catch (SQLException e) {
+        LOG.debug("Aborting the fold's connection: {}", e.getMessage());
+      }
+    }
   }
 }
