@@ -204,13 +204,7 @@ public final class Validate {
       ObjectNode extras = file.putObject("extra_columns");
       report.extraColumns().forEach(extras::put);
       ArrayNode errors = file.putArray("first_errors");
-      for (ErrorRecord record : report.firstErrors()) {
-        try {
-          errors.add(JSON.readTree(record.toJson()));
-        } catch (IOException e) {
-          throw new IllegalStateException("an error record is JSON", e);
-        }
-      }
+      report.firstErrors().forEach(record -> errors.add(record.toNode()));
     }
     ObjectNode all = JSON.createObjectNode();
     all.put("valid", reports.stream().allMatch(r -> r.errors() == 0));

@@ -135,7 +135,7 @@ class ShopstreamOptionsTest {
     Watcher.Settings direct = RunnerSettings.watch(parse("--pollIntervalSeconds=0.5"));
     assertEquals(new Watcher.Settings(500, 600_000, 500, false), direct);
     Watcher.Settings spark = RunnerSettings.watch(parse("--runner=SparkRunner"));
-    assertEquals(new Watcher.Settings(1000, 600_000, 150, true), spark);
+    assertEquals(new Watcher.Settings(1000, 600_000, 75, true), spark);
   }
 
   @Test

@@ -38,8 +38,8 @@ public record ErrorRecord(
     return new ErrorRecord(source, line, reason, message, cut, Instant.now().toString());
   }
 
-  /** One JSON Lines object, as written to the error folder. */
-  public String toJson() {
+  /** The record as a JSON object, with the fields of docs/reference.md. */
+  public ObjectNode toNode() {
     ObjectNode node = JSON.createObjectNode();
     node.put("source", source);
     node.put("line", line);
@@ -47,8 +47,13 @@ public record ErrorRecord(
     node.put("message", message);
     node.put("raw", raw);
     node.put("detected_at", detectedAt);
+    return node;
+  }
+
+  /** One JSON Lines object, as written to the error folder. */
+  public String toJson() {
     try {
-      return JSON.writeValueAsString(node);
+      return JSON.writeValueAsString(toNode());
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a tree of strings always serialises", e);
     }
