@@ -76,7 +76,7 @@ public final class WindowFold implements AutoCloseable {
   private long lastFileId = -1;
   private Instant activeAt;
   private Instant pendingSince;
-  private String problem;
+  private boolean failing;
 
   WindowFold(JdbcConfig database) {
     this.database = database;
@@ -99,16 +99,16 @@ public final class WindowFold implements AutoCloseable {
         connection = database.connect();
       }
       tick(connection, Instant.now());
-      if (problem != null) {
+      if (failing) {
         LOG.info("Folding windows again");
-        problem = null;
+        failing = false;
       }
     } catch (SQLException | RuntimeException e) {
       // Nothing is lost: the pending windows stay counted in event_stats_minute until a fold.
-      if (problem == null) {
+      if (!failing) { // once per outage, not once a second
         LOG.warn("Folding windows failed, trying again every {} s: {}", TICK.toSeconds(), e);
       }
-      problem = e.toString();
+      failing = true;
       closeConnection();
     }
   }
