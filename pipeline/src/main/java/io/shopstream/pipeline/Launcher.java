@@ -25,6 +25,10 @@ final class Launcher {
 
   private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
   private static final long STOP_TIMEOUT_MILLIS = 10_000;
+  private static final long INTERRUPT_AFTER_MILLIS = 1_000;
+
+  /** The name Spark gives the event loop of its streaming job generator. */
+  private static final String SPARK_JOB_GENERATOR_THREAD = "JobGenerator";
 
   private Launcher() {}
 
@@ -117,15 +121,26 @@ final class Launcher {
 
   /**
    * Waits for Spark's own shutdown hook to stop its context; false if it has not after the timeout.
-   * That hook can hang for good when the stop meets a micro-batch being scheduled: the job
-   * generator waits, holding the graph's lock, on a read job whose tasks the stopping executor
-   * rejects (and Hadoop's hook manager then waits 30 s per hook).
+   * Under load that hook waits for the batch being ingested: it stops the job generator only once
+   * it holds the graph's lock, which the generator keeps while it waits for the next batch's read,
+   * and that read's tasks wait for the slots the ingest takes (a batch of 1M lines: 15 s). So when
+   * the context is still running after {@link #INTERRUPT_AFTER_MILLIS}, the generator is
+   * interrupted, as Spark's stop interrupts it a step later: its wait ends, the stop goes on, and
+   * the ingest cut short is rolled back by PostgreSQL and read again at the next start.
    */
   private static boolean awaitSparkStopped(long timeoutMillis) {
-    long deadline = System.currentTimeMillis() + timeoutMillis;
+    long started = System.currentTimeMillis();
+    boolean interrupted = false;
     while (StreamingContext.getActive().isDefined()) {
-      if (System.currentTimeMillis() > deadline) {
+      long waited = System.currentTimeMillis() - started;
+      if (waited > timeoutMillis) {
         return false;
+      }
+      if (!interrupted && waited > INTERRUPT_AFTER_MILLIS) {
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(thread -> thread.getName().equals(SPARK_JOB_GENERATOR_THREAD))
+            .forEach(Thread::interrupt);
+        interrupted = true;
       }
       try {
         Thread.sleep(100);
