@@ -64,7 +64,6 @@ public final class WindowFold implements AutoCloseable {
           + " AND datname = current_database() AND pid <> pg_backend_pid()),"
           + " EXISTS (SELECT 1 FROM event_stats_pending)";
 
-  private final JdbcConfig database;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -77,9 +76,10 @@ public final class WindowFold implements AutoCloseable {
   private Instant activeAt;
   private Instant pendingSince;
   private boolean failing;
+  private final KeptConnection connection;
 
   WindowFold(JdbcConfig database) {
-    this.database = database;
+    this.connection = new KeptConnection(database);
   }
 
   /** Folds the database's pending windows from now on, until closed. */
@@ -90,15 +90,9 @@ public final class WindowFold implements AutoCloseable {
     return fold;
   }
 
-  /** Kept between ticks (a connection a second would cost the server a process a second). */
-  private volatile Connection connection;
-
   private void tickSafely() {
     try {
-      if (connection == null) {
-        connection = database.connect();
-      }
-      tick(connection, Instant.now());
+      tick(connection.get(), Instant.now());
       if (failing) {
         LOG.info("Folding windows again");
         failing = false;
@@ -109,18 +103,7 @@ public final class WindowFold implements AutoCloseable {
         LOG.warn("Folding windows failed, trying again every {} s: {}", TICK.toSeconds(), e);
       }
       failing = true;
-      closeConnection();
-    }
-  }
-
-  private void closeConnection() {
-    if (connection != null) {
-      try {
-        connection.close();
-      } catch (SQLException e) {
-        LOG.debug("Closing the fold's connection: {}", e.getMessage());
-      }
-      connection = null;
+      connection.close(); // the next tick connects again
     }
   }
 
@@ -204,13 +187,6 @@ public final class WindowFold implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
-    Connection open = connection;
-    if (open != null) {
-      try {
-        open.abort(Runnable::run); // unlike close, safe from another thread
-      } catch (SQLException e) {
-        LOG.debug("Aborting the fold's connection: {}", e.getMessage());
-      }
-    }
+    connection.abort();
   }
 }

@@ -5,11 +5,11 @@ import io.shopstream.pipeline.core.files.InputFolder;
 import io.shopstream.pipeline.core.files.ProcessedFiles;
 import io.shopstream.pipeline.core.files.VersionOrder;
 import io.shopstream.pipeline.core.store.JdbcConfig;
+import io.shopstream.pipeline.core.store.KeptConnection;
 import io.shopstream.pipeline.core.store.Ledger;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.Serializable;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -66,7 +66,6 @@ public final class Watcher implements AutoCloseable {
       implements Serializable {}
 
   private final InputFolder folder;
-  private final JdbcConfig database;
   private final ProcessedFiles processed;
   private final Settings settings;
   private final int split;
@@ -80,7 +79,7 @@ public final class Watcher implements AutoCloseable {
   private Set<FileVersion> lastFound = Set.of();
 
   private final Deque<List<FileVersion>> pending = new ArrayDeque<>();
-  private Connection connection;
+  private final KeptConnection connection;
   private boolean ledgerDown;
   private InputFolder.Landings landings = InputFolder.Landings.NONE;
   private final Set<String> noticed = new HashSet<>();
@@ -105,7 +104,7 @@ public final class Watcher implements AutoCloseable {
       int splits,
       Map<FileVersion, Long> inFlight) {
     this.folder = folder;
-    this.database = database;
+    this.connection = new KeptConnection(database);
     this.processed = processed;
     this.settings = settings;
     this.split = split;
@@ -285,10 +284,7 @@ public final class Watcher implements AutoCloseable {
   /** Which of these versions the ledger holds; null while it does not answer. */
   private Set<FileVersion> committedOf(List<FileVersion> versions) {
     try {
-      if (connection == null) { // a failed query closes it: see below
-        connection = database.connect();
-      }
-      Set<FileVersion> done = Ledger.committed(connection, versions);
+      Set<FileVersion> done = Ledger.committed(connection.get(), versions);
       if (ledgerDown) {
         LOG.info("The file ledger answers again");
         ledgerDown = false;
@@ -303,25 +299,14 @@ public final class Watcher implements AutoCloseable {
             settings.pollMillis());
       }
       ledgerDown = true;
-      closeConnection();
+      connection.close(); // the next look connects again
       return null;
-    }
-  }
-
-  private void closeConnection() {
-    if (connection != null) {
-      try {
-        connection.close();
-      } catch (SQLException e) {
-        LOG.debug("Closing the ledger connection: {}", e.getMessage());
-      }
-      connection = null;
     }
   }
 
   @Override
   public void close() throws IOException {
-    closeConnection();
+    connection.close();
     landings.close();
   }
 }
