@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,16 +43,6 @@ public final class GroupIngest {
    * {@link Staging}).
    */
   public static final long CHUNK_BYTES = 4 << 20;
-
-  /**
-   * The staged window counts appended to {@code event_stats_pending}: no index to update and no row
-   * another transaction waits for, whatever the spread of the event times (see {@link
-   * io.shopstream.pipeline.core.store.WindowFold}).
-   */
-  static final String WINDOWS =
-      "INSERT INTO event_stats_pending (minute, category, event_type, events, revenue)"
-          + " SELECT minute, category, event_type, sum(events), sum(revenue) FROM ingest_windows"
-          + " GROUP BY 1, 2, 3";
 
   /** Who read a version, for the ledger: {@code pid@host} of the worker JVM. */
   private static final String READ_BY = ManagementFactory.getRuntimeMXBean().getName();
@@ -196,9 +185,6 @@ public final class GroupIngest {
       return entries;
     }
     Ledger.record(connection, entries, READ_BY);
-    try (Statement windows = connection.createStatement()) {
-      windows.executeUpdate(WINDOWS);
-    }
     long written = System.nanoTime();
     connection.commit();
     listener.transaction(

@@ -37,17 +37,14 @@ final class Staging implements AutoCloseable {
   /**
    * Staged rows are numbered ({@code seq}) in the order of their versions and lines, each with the
    * number of its file in {@code ingest_files} (a path on every row would be a third of the bytes
-   * PostgreSQL parses); the window counts of the rows stored wait in {@code ingest_windows} until
-   * just before the commit.
+   * PostgreSQL parses).
    */
   static final String TABLES =
       "CREATE TEMP TABLE IF NOT EXISTS ingest_batch (seq bigint, event_id text, user_id text,"
           + " product_id text, product_name text, category text, price text, event_type text,"
           + " event_time text, file int, source_line bigint, extras text) ON COMMIT DELETE ROWS;"
           + " CREATE TEMP TABLE IF NOT EXISTS ingest_files (file int, source_file text)"
-          + " ON COMMIT DELETE ROWS;"
-          + " CREATE TEMP TABLE IF NOT EXISTS ingest_windows (minute timestamptz, category text,"
-          + " event_type text, events bigint, revenue numeric) ON COMMIT DELETE ROWS";
+          + " ON COMMIT DELETE ROWS";
 
   static final String COPY = "COPY ingest_batch FROM STDIN WITH (FORMAT csv)";
 
@@ -57,9 +54,10 @@ final class Staging implements AutoCloseable {
 
   /**
    * The earliest staged row of each id in the range given, into {@code user_events} unless stored
-   * already; the rows stored counted into their minute's staged window; the rows stored per source
-   * file. Ids go in sorted, so two transactions sharing ids lock them in the same order and cannot
-   * deadlock.
+   * already; the window counts of the rows stored appended to {@code event_stats_pending}, in the
+   * same transaction (see {@link io.shopstream.pipeline.core.store.WindowFold}); the rows stored
+   * per source file. Ids go in sorted, so two transactions sharing ids lock them in the same order
+   * and cannot deadlock.
    */
   static final String INSERT =
       "WITH stored AS (INSERT INTO user_events ("
@@ -70,8 +68,9 @@ final class Staging implements AutoCloseable {
           + " FROM ingest_batch JOIN ingest_files USING (file) WHERE seq BETWEEN ? AND ?"
           + " ORDER BY event_id, seq ON CONFLICT (event_id) DO NOTHING"
           + " RETURNING event_time, category, event_type, price, source_file),"
-          + " windows AS (INSERT INTO ingest_windows SELECT date_bin('1 minute', event_time,"
-          + " timestamptz 'epoch'), category, event_type, count(*), sum(price) FROM stored"
+          + " windows AS (INSERT INTO event_stats_pending (minute, category, event_type, events,"
+          + " revenue) SELECT date_bin('1 minute', event_time, timestamptz 'epoch'), category,"
+          + " event_type, count(*), sum(price) FROM stored"
           + " GROUP BY 1, 2, 3)"
           + " SELECT source_file, count(*) FROM stored GROUP BY 1";
 
