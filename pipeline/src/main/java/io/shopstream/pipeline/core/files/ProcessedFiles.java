@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,14 +106,25 @@ public final class ProcessedFiles implements Serializable {
     if (Files.exists(target) && Files.size(target) == committed.size()) {
       return true; // copied before a crash or a failed removal: only published copies exist
     }
-    Path temp = target.resolveSibling("." + target.getFileName() + TEMPORARY);
-    Files.deleteIfExists(temp);
-    copyOrLink(Path.of(committed.path()), temp);
+    // A name of its own: another reader may be archiving the same version at the same moment.
+    Path temp =
+        target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + TEMPORARY);
+    try {
+      copyOrLink(Path.of(committed.path()), temp);
+    } catch (NoSuchFileException e) {
+      if (isCurrent(committed)) {
+        throw e;
+      }
+      return false; // the other reader archived and removed it first
+    }
     if (!isCurrent(committed) || Files.size(temp) != committed.size()) {
       Files.delete(temp); // rewritten while copied: the copy may mix versions
       return false;
     }
     Durable.publish(temp, target);
+    // Where the other reader's link took the name first, the rename did nothing: a rename onto
+    // another name of the same file keeps both.
+    Files.deleteIfExists(temp);
     return true;
   }
 

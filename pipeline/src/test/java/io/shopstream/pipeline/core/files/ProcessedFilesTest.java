@@ -8,8 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,6 +82,42 @@ class ProcessedFilesTest {
     archiving.apply(a);
     assertEquals(List.of(), names(in));
     assertEquals(inode, Files.readAttributes(copy, BasicFileAttributes.class).fileKey());
+  }
+
+  /**
+   * Every reader archives the committed files it lists, so at a restart two readers archive the
+   * same files at the same moment: each file ends archived once, with no hidden copy left beside it
+   * and no failed attempt (a rename onto a link of the same file does nothing and keeps both
+   * names).
+   */
+  @Test
+  void twoReadersArchivingTheSameFileAtOnceLeaveOneCopy() throws Exception {
+    ExecutorService readers = Executors.newFixedThreadPool(2);
+    try {
+      for (int i = 0; i < 2000; i++) {
+        FileVersion file = land("f" + i + ".csv", "x\n", 1_000);
+        CyclicBarrier together = new CyclicBarrier(2);
+        List<Future<?>> both = new ArrayList<>();
+        for (int reader = 0; reader < 2; reader++) {
+          both.add(
+              readers.submit(
+                  () -> {
+                    together.await();
+                    archiving.apply(file);
+                    return null;
+                  }));
+        }
+        for (Future<?> done : both) {
+          done.get(10, TimeUnit.SECONDS);
+        }
+      }
+    } finally {
+      readers.shutdownNow();
+    }
+    assertEquals(List.of(), names(in));
+    assertEquals(
+        IntStream.range(0, 2000).mapToObj(i -> "f" + i + ".1000-2.csv").sorted().toList(),
+        names(archive));
   }
 
   @Test
